@@ -1,0 +1,2 @@
+def main(name: str = "World") -> dict:
+    return {"message": f"Hello {name}!"}

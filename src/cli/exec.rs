@@ -1,0 +1,190 @@
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{runtime, Context, Failure};
+use crate::exec::render::{self, Summary};
+use crate::exec::{arguments, ExecRequest, Language};
+use crate::provider::{self, DEFAULT_PROVIDER};
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The code to run: a file, or - to read it from stdin
+    #[arg(value_name = "FILE|-")]
+    pub file: Option<String>,
+    /// Code given inline instead of a file
+    #[arg(short = 'c', long, value_name = "CODE", conflicts_with = "file")]
+    pub code: Option<String>,
+    /// python (python3, py) or nodejs (node, javascript, js); default: from the file's extension
+    #[arg(short, long = "lang", value_name = "LANG")]
+    pub language: Option<Language>,
+    /// An argument for main(): name=value for a string, name:=json for any JSON value
+    #[arg(short, long = "args", value_name = "K=V|K:=JSON")]
+    pub args: Vec<String>,
+    /// All arguments as one JSON object, or @file.json
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub args_json: Option<String>,
+    /// Wall-clock limit in seconds [default: 10]
+    #[arg(short, long, env = "ROCK_TIMEOUT", value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]
+    #[arg(short, long, env = "ROCK_MEMORY", value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Let the program use the host's network (default: loopback only)
+    #[arg(long)]
+    pub network: bool,
+    /// Keep at most this much of stdout and of stderr [default: 1MiB]
+    #[arg(long, value_name = "SIZE")]
+    pub output_cap: Option<String>,
+    /// Feed this file (or - for rock's own stdin) to the program's stdin
+    #[arg(long, value_name = "FILE|-")]
+    pub stdin: Option<String>,
+    /// Print one JSON object with every field of the result instead of the program's output
+    #[arg(long)]
+    pub json: bool,
+    /// The sandbox provider [default: local]
+    #[arg(short, long, env = "ROCK_PROVIDER", value_name = "NAME")]
+    pub provider: Option<String>,
+}
+
+pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
+    let request = build_request(&args, context)?;
+    let provider_name = match &args.provider {
+        Some(name) => name.clone(),
+        None => context
+            .config
+            .string("default.provider")?
+            .unwrap_or_else(|| DEFAULT_PROVIDER.to_string()),
+    };
+    let entry = provider::lookup(&provider_name)?;
+    let table = context.config.provider_table(entry.name)?;
+    let provider = provider::build(entry.name, &table, &context.provider_context()?)?;
+
+    let json = args.json;
+    let sink: provider::Sink = if json {
+        Box::new(crate::sandbox::NoSink)
+    } else {
+        Box::new(render::LiveOutput::default())
+    };
+    let result = runtime()?.block_on(provider::run_once(provider.as_ref(), &request, sink))?;
+
+    if json {
+        render::print_json(&result);
+    } else {
+        render::print_result_value(&result);
+        if !context.global.quiet {
+            let summary = Summary {
+                result: &result,
+                request: &request,
+                verbose: context.global.verbose > 0,
+                color: context.color(std::io::stderr().is_terminal()),
+            };
+            eprintln!("{summary}");
+        }
+    }
+    Ok(result.exit_code)
+}
+
+fn build_request(args: &ExecArgs, context: &Context) -> Result<ExecRequest, Failure> {
+    let (code, file_name) = read_code(args)?;
+    let language = match args.language {
+        Some(language) => language,
+        None => file_name
+            .as_deref()
+            .and_then(|name| std::path::Path::new(name).extension())
+            .and_then(|ext| ext.to_str())
+            .and_then(Language::from_extension)
+            .ok_or_else(|| {
+                let what = file_name.as_deref().map(|n| format!("`{n}`")).unwrap_or("code from stdin or --code".into());
+                Failure::rock(format!(
+                    "cannot tell the language of {what}: pass --lang python or --lang nodejs"
+                ))
+            })?,
+    };
+    let mut request = ExecRequest::new(language, code);
+    request.file_name = file_name;
+    request.arguments = arguments::build(args.args_json.as_deref(), &args.args).map_err(Failure::rock)?;
+
+    let config = &context.config;
+    let timeout = match args.timeout {
+        Some(secs) => Some(secs),
+        None => config.integer("default.timeout")?.map(|n| n as f64),
+    };
+    if let Some(secs) = timeout {
+        if !(secs > 0.0 && secs <= 86_400.0) {
+            return Err(Failure::rock(format!(
+                "timeout must be between 0 and 86400 seconds, got {secs}"
+            )));
+        }
+        request.timeout = Duration::from_secs_f64(secs);
+    }
+    let size = |flag: &Option<String>, key: &str| -> Result<Option<u64>, Failure> {
+        match flag {
+            Some(text) => crate::size::parse(text).map(Some).map_err(Failure::rock),
+            None => Ok(config.size(key)?),
+        }
+    };
+    if let Some(bytes) = size(&args.memory, "default.memory")? {
+        if bytes < 16 << 20 {
+            return Err(Failure::rock(format!(
+                "memory limit {} is too small to start an interpreter: give at least 16MiB",
+                crate::size::format(bytes)
+            )));
+        }
+        request.memory_bytes = bytes;
+    }
+    if let Some(bytes) = size(&args.output_cap, "default.output_cap")? {
+        request.output_cap = bytes as usize;
+    }
+    request.network = args.network || config.boolean("default.network")?.unwrap_or(false);
+    request.stdin = match args.stdin.as_deref() {
+        None => None,
+        Some("-") if args.file.as_deref() == Some("-") => {
+            return Err(Failure::rock("--stdin - can't be used when the code itself comes from stdin"))
+        }
+        Some("-") => Some(read_all_stdin()?),
+        Some(path) => Some(
+            std::fs::read(path).map_err(|e| Failure::rock(format!("cannot read --stdin file {path}: {e}")))?,
+        ),
+    };
+    Ok(request)
+}
+
+/// The code and the file name it had.
+fn read_code(args: &ExecArgs) -> Result<(String, Option<String>), Failure> {
+    if let Some(code) = &args.code {
+        return Ok((code.clone(), None));
+    }
+    match args.file.as_deref() {
+        None => Err(Failure::rock(
+            "no code given: pass a file, - to read the code from stdin, or --code",
+        )),
+        Some("-") => {
+            let bytes = read_all_stdin()?;
+            let code = String::from_utf8(bytes).map_err(|_| Failure::rock("the code on stdin is not UTF-8 text"))?;
+            Ok((code, None))
+        }
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Failure::rock(format!("file not found: {path}")),
+                _ => Failure::rock(format!("cannot read {path}: {e}")),
+            })?;
+            let code =
+                String::from_utf8(bytes).map_err(|_| Failure::rock(format!("{path} is not UTF-8 text")))?;
+            let name = PathBuf::from(path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            Ok((code, name))
+        }
+    }
+}
+
+fn read_all_stdin() -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::rock(format!("cannot read stdin: {e}")))?;
+    Ok(bytes)
+}

@@ -1,0 +1,90 @@
+//! The `main(**arguments)` harness: the script each interpreter runs instead of the
+//! user's file, and the messages it sends back on the result channel.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::Language;
+
+/// Where the harness, the arguments and other read-only run files live in a sandbox.
+pub const RUN_DIR: &str = "/rock";
+
+const PYTHON: &str = include_str!("harness/python.py");
+const NODE: &str = include_str!("harness/node.js");
+
+pub fn source(language: Language) -> &'static str {
+    match language {
+        Language::Python => PYTHON,
+        Language::Nodejs => NODE,
+    }
+}
+
+pub fn file_name(language: Language) -> &'static str {
+    match language {
+        Language::Python => "harness.py",
+        Language::Nodejs => "harness.js",
+    }
+}
+
+/// Interpreter flags placed before the harness. Python: isolated mode (no user site,
+/// no PYTHON* variables), unbuffered so output streams live, no bytecode writes.
+pub fn interpreter_flags(language: Language) -> &'static [&'static str] {
+    match language {
+        Language::Python => &["-I", "-u", "-B"],
+        Language::Nodejs => &[],
+    }
+}
+
+/// The argv that runs `code_path` under the harness (arguments file after it).
+pub fn argv(language: Language, interpreter: &str, extra_flags: &[String], code_path: &str) -> Vec<String> {
+    let mut argv = vec![interpreter.to_string()];
+    argv.extend(interpreter_flags(language).iter().map(|s| s.to_string()));
+    argv.extend(extra_flags.iter().cloned());
+    argv.push(format!("{RUN_DIR}/{}", file_name(language)));
+    argv.push(code_path.to_string());
+    argv.push(format!("{RUN_DIR}/args.json"));
+    argv
+}
+
+/// What the harness says on the result channel.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HarnessMessage {
+    /// `main` returned this value.
+    Result { value: Value },
+    /// Arguments were given but the code defines no `main`.
+    NoMain,
+    /// `main` returned something JSON can't carry.
+    NotSerializable,
+    /// The program ran out of a resource the harness could see (MemoryError).
+    Limit { limit: String },
+}
+
+impl HarnessMessage {
+    /// `None` for an empty channel (a plain script) or for bytes the harness didn't write.
+    pub fn parse(bytes: &[u8]) -> Option<HarnessMessage> {
+        serde_json::from_slice(bytes).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn messages_parse() {
+        assert_eq!(
+            HarnessMessage::parse(br#"{"kind":"result","value":{"a":[1]}}"#),
+            Some(HarnessMessage::Result { value: json!({"a":[1]}) })
+        );
+        assert_eq!(HarnessMessage::parse(br#"{"kind":"no_main"}"#), Some(HarnessMessage::NoMain));
+        assert_eq!(HarnessMessage::parse(b"garbage"), None);
+    }
+
+    #[test]
+    fn argv_puts_the_harness_before_the_code() {
+        let argv = argv(Language::Python, "/usr/bin/python3", &[], "/work/a.py");
+        assert_eq!(argv, ["/usr/bin/python3", "-I", "-u", "-B", "/rock/harness.py", "/work/a.py", "/rock/args.json"]);
+    }
+}

@@ -1,0 +1,87 @@
+// rock's harness: runs the user's code, calls main(arguments) when it defines one
+// (awaiting a promise), and hands the return value back on fd 3, apart from output.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const Module = require('module');
+
+const [codePath, argsPath] = process.argv.slice(2);
+const RESULT_FD = 3;
+const MAIN = Symbol.for('rock.main');
+process.argv = [process.argv[0], codePath];
+
+function send(message) {
+  const data = Buffer.from(JSON.stringify(message));
+  let offset = 0;
+  while (offset < data.length) offset += fs.writeSync(RESULT_FD, data, offset);
+  fs.closeSync(RESULT_FD);
+}
+
+function report(err) {
+  const text = err && err.stack ? err.stack : String(err);
+  const own = (line) => line.includes(__filename) || line.includes('node:internal');
+  process.stderr.write(text.split('\n').filter((line) => !own(line)).join('\n') + '\n');
+}
+
+const raw = fs.readFileSync(argsPath, 'utf8');
+const args = raw ? JSON.parse(raw) : null;
+
+function loadCommonJs() {
+  const source = fs.readFileSync(codePath, 'utf8');
+  const mod = new Module(codePath, null);
+  mod.filename = codePath;
+  mod.paths = Module._nodeModulePaths(path.dirname(codePath));
+  require.cache[codePath] = mod;
+  // Appended, so line numbers stay the user's; reads `main` from the module's own scope.
+  const probe = `\n;globalThis[Symbol.for('rock.main')] = typeof main === 'function' ? main : undefined;`;
+  mod._compile(source.replace(/^#!.*/, '') + probe, codePath);
+  const found = globalThis[MAIN];
+  delete globalThis[MAIN];
+  if (found) return found;
+  const exported = mod.exports;
+  if (exported && typeof exported.main === 'function') return exported.main;
+  return undefined;
+}
+
+async function loadModule() {
+  const url = require('url').pathToFileURL(codePath).href;
+  const mod = await import(url);
+  if (typeof mod.main === 'function') return mod.main;
+  if (typeof mod.default === 'function') return mod.default;
+  return undefined;
+}
+
+async function callMain(main) {
+  if (!main) {
+    if (args && Object.keys(args).length > 0) {
+      send({ kind: 'no_main' });
+      process.exitCode = 2;
+    }
+    return;
+  }
+  let value;
+  try {
+    value = await main(args || {});
+  } catch (err) {
+    report(err);
+    process.exitCode = 1;
+    return;
+  }
+  try {
+    send({ kind: 'result', value: value === undefined ? null : value });
+  } catch (err) {
+    process.stderr.write(`main() returned a value that is not JSON-serializable: ${err.message}\n`);
+    send({ kind: 'not_serializable' });
+    process.exitCode = 1;
+  }
+}
+
+if (codePath.endsWith('.mjs')) {
+  loadModule().then(callMain, (err) => {
+    report(err);
+    process.exitCode = 1;
+  });
+} else {
+  // Loaded synchronously: a syntax error is reported by Node itself, with its caret.
+  callMain(loadCommonJs());
+}

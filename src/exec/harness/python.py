@@ -1,0 +1,141 @@
+# rock's harness: runs the user's code, calls main(**arguments) when it defines one,
+# and hands the return value back on fd 3, apart from anything the program prints.
+import sys
+
+
+def _rock_run():
+    import json
+    import os
+
+    code_path, args_path = sys.argv[1], sys.argv[2]
+    result_fd = 3
+    os.set_inheritable(result_fd, False)
+
+    def send(message):
+        data = json.dumps(message, ensure_ascii=False, allow_nan=False).encode()
+        while data:
+            data = data[os.write(result_fd, data):]
+
+    with open(args_path, "rb") as f:
+        raw = f.read()
+    arguments = json.loads(raw) if raw else None
+    with open(code_path, "rb") as f:
+        source = f.read()
+
+    sys.argv = [code_path]
+    sys.path.insert(0, os.path.dirname(code_path))
+    try:
+        tree = compile(source, code_path, "exec", 0x400)  # PyCF_ONLY_AST, without importing ast
+    except (SyntaxError, ValueError) as err:
+        _print_exception(err, None)
+        return 1
+
+    if not _defines_main(tree):
+        if arguments:
+            send({"kind": "no_main"})
+            return 2
+        return _execute(tree, code_path, "__main__", send)
+
+    # Loaded as a module named after its file (as RAGFlow imports main.py), so that an
+    # `if __name__ == "__main__":` block doesn't call main() a second time.
+    stem = os.path.splitext(os.path.basename(code_path))[0]
+    if not stem.isidentifier() or stem in sys.modules:
+        stem = "__rock_main__"
+    module = _execute_module(tree, code_path, stem, send)
+    if isinstance(module, int):
+        return module
+    try:
+        value = module.main(**(arguments or {}))
+        if hasattr(value, "__await__"):
+            import asyncio
+
+            async def wait(awaitable):
+                return await awaitable
+
+            value = asyncio.run(wait(value))
+    except BaseException as err:  # noqa: BLE001 - report whatever main raised
+        return _failure(err, send)
+    try:
+        send({"kind": "result", "value": value})
+    except (TypeError, ValueError) as err:
+        sys.stderr.write(
+            f"main() returned a value that is not JSON-serializable: {err}\n"
+        )
+        send({"kind": "not_serializable"})
+        return 1
+    return 0
+
+
+def _defines_main(tree):
+    for node in tree.body:
+        kind = type(node).__name__
+        if kind in ("FunctionDef", "AsyncFunctionDef", "ClassDef") and node.name == "main":
+            return True
+        if kind == "Assign":
+            if any(type(t).__name__ == "Name" and t.id == "main" for t in node.targets):
+                return True
+        if kind in ("AnnAssign", "AugAssign"):
+            t = node.target
+            if type(t).__name__ == "Name" and t.id == "main":
+                return True
+        if kind in ("Import", "ImportFrom"):
+            if any((a.asname or a.name) == "main" for a in node.names):
+                return True
+    return False
+
+
+def _new_module(name, code_path):
+    import types
+
+    module = types.ModuleType(name)
+    module.__file__ = code_path
+    module.__builtins__ = __builtins__
+    sys.modules[name] = module
+    return module
+
+
+def _execute_module(tree, code_path, name, send):
+    result = _execute(tree, code_path, name, send)
+    if result != 0:
+        return result
+    module = sys.modules[name]
+    if not callable(getattr(module, "main", None)):
+        sys.stderr.write("`main` is defined but is not callable\n")
+        return 1
+    return module
+
+
+def _execute(tree, code_path, name, send):
+    module = _new_module(name, code_path)
+    try:
+        exec(compile(tree, code_path, "exec"), module.__dict__)
+    except BaseException as err:  # noqa: BLE001
+        return _failure(err, send)
+    return 0
+
+
+def _failure(err, send):
+    if isinstance(err, SystemExit):
+        raise err
+    _print_exception(err, err.__traceback__)
+    if isinstance(err, MemoryError):
+        if send is not None:
+            send({"kind": "limit", "limit": "memory"})
+        return 137
+    return 1
+
+
+def _print_exception(err, tb):
+    import traceback
+
+    # Drop the harness's own frames: the user sees their code only.
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    sys.stderr.write("".join(traceback.format_exception(type(err), err, tb)))
+
+
+if __name__ == "__main__":
+    code = _rock_run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.exit(code)

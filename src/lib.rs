@@ -1,0 +1,13 @@
+//! rock: run untrusted Python and Node.js code in sandboxes.
+//!
+//! A request flows `cli::exec` → `provider::run_once` → a [`provider::Provider`]
+//! (`local` builds a [`sandbox`] around the host's interpreter) → an
+//! [`exec::ExecutionResult`], the same shape from every provider.
+
+pub mod cli;
+pub mod config;
+pub mod exec;
+pub mod interpreter;
+pub mod provider;
+pub mod sandbox;
+pub mod size;

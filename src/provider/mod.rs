@@ -1,0 +1,184 @@
+//! The Provider trait (RAGFlow's sandbox provider interface) and the registry.
+//! Nothing outside this module names a concrete provider.
+
+pub mod local;
+pub mod schema;
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::exec::{ExecRequest, ExecutionResult, Language};
+use crate::sandbox::OutputSink;
+pub use schema::{ConfigError, ConfigField, ConfigSchema, FieldType};
+
+/// What every provider reports when asked whether it can run code now.
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub healthy: bool,
+    /// One line: what was checked, or why it failed.
+    pub detail: String,
+}
+
+/// What providers that run a local interpreter need from the settings.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderContext {
+    /// `[languages.<lang>] interpreter` commands; unset languages use `python3`/`node`.
+    pub interpreters: BTreeMap<Language, String>,
+    /// Where probes and downloads may be cached.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// A sandbox handle a provider gave out; `state` is the provider's own.
+pub struct Instance {
+    pub id: String,
+    pub language: Language,
+    pub state: Arc<dyn Any + Send + Sync>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The request can't be run as given (exit 125).
+    #[error("{0}")]
+    BadInput(String),
+    /// The provider can't run anything now (exit 125).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The interpreter is missing (127) or can't be executed (126).
+    #[error("{message}")]
+    Interpreter { message: String, exit_code: i32 },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+impl ProviderError {
+    /// The `rock exec` exit status for this failure (DESIGN.md "CLI conventions").
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ProviderError::Interpreter { exit_code, .. } => *exit_code,
+            _ => 125,
+        }
+    }
+}
+
+/// Output sinks cross into blocking tasks, so they must be sendable.
+pub type Sink = Box<dyn OutputSink + Send>;
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    fn name(&self) -> &'static str;
+
+    /// One line for `rock provider list`.
+    fn description(&self) -> &'static str;
+
+    fn supported_languages(&self) -> Vec<Language>;
+
+    fn config_schema(&self) -> ConfigSchema;
+
+    /// Checks a `[providers.<name>]` table; `initialize` applies it.
+    fn validate_config(&self, config: &toml::Table) -> Result<(), ConfigError> {
+        self.config_schema().validate(self.name(), config)
+    }
+
+    /// Applies a validated `[providers.<name>]` table (RAGFlow's `initialize`).
+    fn initialize(&mut self, config: &toml::Table, context: &ProviderContext) -> Result<(), ConfigError>;
+
+    async fn health_check(&self) -> Health;
+
+    async fn create_instance(&self, language: Language) -> Result<Instance, ProviderError>;
+
+    /// Runs `request` in `instance`, streaming output to `sink` where the provider can.
+    async fn execute_code(
+        &self,
+        instance: &Instance,
+        request: &ExecRequest,
+        sink: Sink,
+    ) -> Result<ExecutionResult, ProviderError>;
+
+    async fn destroy_instance(&self, instance: Instance) -> Result<(), ProviderError>;
+}
+
+/// A registered provider: its names and how to make one.
+pub struct ProviderEntry {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    make: fn() -> Box<dyn Provider>,
+}
+
+impl ProviderEntry {
+    pub fn make(&self) -> Box<dyn Provider> {
+        (self.make)()
+    }
+}
+
+pub const PROVIDERS: &[ProviderEntry] = &[ProviderEntry {
+    name: "local",
+    aliases: &[],
+    make: || Box::new(local::LocalProvider::default()),
+}];
+
+pub const DEFAULT_PROVIDER: &str = "local";
+
+/// Finds a provider by name or alias.
+pub fn lookup(name: &str) -> Result<&'static ProviderEntry, ProviderError> {
+    PROVIDERS
+        .iter()
+        .find(|p| p.name == name || p.aliases.contains(&name))
+        .ok_or_else(|| {
+            let known: Vec<&str> = PROVIDERS.iter().map(|p| p.name).collect();
+            let hint = schema::nearest(name, known.iter().copied())
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default();
+            ProviderError::BadInput(format!(
+                "unknown provider `{name}`{hint}: known providers are {}",
+                known.join(", ")
+            ))
+        })
+}
+
+/// Makes the named provider and applies its config table.
+pub fn build(
+    name: &str,
+    config: &toml::Table,
+    context: &ProviderContext,
+) -> Result<Box<dyn Provider>, ProviderError> {
+    let mut provider = lookup(name)?.make();
+    provider.validate_config(config)?;
+    provider.initialize(config, context)?;
+    Ok(provider)
+}
+
+/// Runs one request start to end: create, execute, destroy (also when execute fails).
+pub async fn run_once(
+    provider: &dyn Provider,
+    request: &ExecRequest,
+    sink: Sink,
+) -> Result<ExecutionResult, ProviderError> {
+    if !provider.supported_languages().contains(&request.language) {
+        return Err(ProviderError::BadInput(format!(
+            "provider {} does not run {}",
+            provider.name(),
+            request.language
+        )));
+    }
+    let instance = provider.create_instance(request.language).await?;
+    let result = provider.execute_code(&instance, request, sink).await;
+    let destroyed = provider.destroy_instance(instance).await;
+    let result = result?;
+    destroyed?;
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_provider_suggests_the_nearest() {
+        let err = lookup("locl").err().unwrap().to_string();
+        assert!(err.contains("unknown provider `locl` (did you mean `local`?)"), "{err}");
+    }
+}

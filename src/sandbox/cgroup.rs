@@ -1,0 +1,150 @@
+//! A cgroup per run, where rock may make one: memory (swap off) and pids.
+//! cgroup v2 needs a delegated subtree with both controllers enabled; on v1 (or a hybrid
+//! layout) the memory and pids hierarchies are used directly, which needs root.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const ROOT: &str = "/sys/fs/cgroup";
+
+#[derive(Debug)]
+pub struct Cgroup {
+    layout: Layout,
+}
+
+#[derive(Debug)]
+enum Layout {
+    V2 { dir: PathBuf },
+    V1 { memory: PathBuf, pids: PathBuf },
+}
+
+impl Cgroup {
+    /// Makes `rock-<name>` with the given limits, or says why it can't.
+    pub fn create(name: &str, memory_bytes: u64, processes: u64) -> Result<Cgroup, String> {
+        let own = fs::read_to_string("/proc/self/cgroup")
+            .map_err(|e| format!("cannot read /proc/self/cgroup: {e}"))?;
+        let leaf = format!("rock-{name}");
+        if Path::new(ROOT).join("cgroup.controllers").exists() {
+            let parent = own
+                .lines()
+                .find_map(|l| l.strip_prefix("0::"))
+                .ok_or("no cgroup v2 membership")?;
+            let parent = Path::new(ROOT).join(parent.trim_start_matches('/'));
+            let enabled = fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap_or_default();
+            if !(enabled.contains("memory") && enabled.contains("pids")) {
+                return Err(format!(
+                    "the memory and pids controllers are not delegated to {}",
+                    parent.display()
+                ));
+            }
+            let dir = parent.join(leaf);
+            make_dir(&dir)?;
+            let cgroup = Cgroup {
+                layout: Layout::V2 { dir: dir.clone() },
+            };
+            cgroup.write(&dir, "memory.max", memory_bytes)?;
+            let _ = fs::write(dir.join("memory.swap.max"), "0");
+            cgroup.write(&dir, "pids.max", processes)?;
+            return Ok(cgroup);
+        }
+        let hierarchy = |controller: &str| -> Result<PathBuf, String> {
+            let path = own
+                .lines()
+                .find_map(|l| {
+                    let mut parts = l.splitn(3, ':');
+                    let (_, names, path) = (parts.next()?, parts.next()?, parts.next()?);
+                    names.split(',').any(|n| n == controller).then_some(path)
+                })
+                .ok_or_else(|| format!("no {controller} cgroup hierarchy"))?;
+            Ok(Path::new(ROOT)
+                .join(controller)
+                .join(path.trim_start_matches('/'))
+                .join(&leaf))
+        };
+        let memory = hierarchy("memory")?;
+        let pids = hierarchy("pids")?;
+        make_dir(&memory)?;
+        if let Err(e) = make_dir(&pids) {
+            let _ = fs::remove_dir(&memory);
+            return Err(e);
+        }
+        let cgroup = Cgroup {
+            layout: Layout::V1 {
+                memory: memory.clone(),
+                pids: pids.clone(),
+            },
+        };
+        cgroup.write(&memory, "memory.limit_in_bytes", memory_bytes)?;
+        // Present only with swap accounting; where it is, swap must not extend the limit.
+        let _ = fs::write(memory.join("memory.memsw.limit_in_bytes"), memory_bytes.to_string());
+        cgroup.write(&pids, "pids.max", processes)?;
+        Ok(cgroup)
+    }
+
+    /// Writes a limit; on failure the half-made cgroup is removed by Drop.
+    fn write(&self, dir: &Path, file: &str, value: u64) -> Result<(), String> {
+        fs::write(dir.join(file), value.to_string())
+            .map_err(|e| format!("cannot set {}: {e}", dir.join(file).display()))
+    }
+
+    pub fn add(&self, pid: i32) -> Result<(), String> {
+        for dir in self.dirs() {
+            fs::write(dir.join("cgroup.procs"), pid.to_string())
+                .map_err(|e| format!("cannot move the sandbox into {}: {e}", dir.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Whether the kernel's OOM killer killed a process of this cgroup.
+    pub fn oom_killed(&self) -> bool {
+        let (dir, file) = match &self.layout {
+            Layout::V2 { dir } => (dir, "memory.events"),
+            Layout::V1 { memory, .. } => (memory, "memory.oom_control"),
+        };
+        fs::read_to_string(dir.join(file))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix("oom_kill "))
+            .any(|n| n.trim().parse::<u64>().unwrap_or(0) > 0)
+    }
+
+    /// Peak memory of the whole run, in bytes.
+    pub fn peak_memory(&self) -> Option<u64> {
+        let path = match &self.layout {
+            Layout::V2 { dir } => dir.join("memory.peak"),
+            Layout::V1 { memory, .. } => memory.join("memory.max_usage_in_bytes"),
+        };
+        fs::read_to_string(path).ok()?.trim().parse().ok()
+    }
+
+    fn dirs(&self) -> Vec<&Path> {
+        match &self.layout {
+            Layout::V2 { dir } => vec![dir],
+            Layout::V1 { memory, pids } => vec![memory, pids],
+        }
+    }
+}
+
+impl Drop for Cgroup {
+    /// Kills whatever is left and removes the directories; a dying process keeps the
+    /// cgroup busy for a moment, so removal is retried briefly.
+    fn drop(&mut self) {
+        for dir in self.dirs() {
+            for attempt in 0..200 {
+                let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+                for pid in procs.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+                if fs::remove_dir(dir).is_ok() || !dir.exists() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(if attempt < 20 { 1 } else { 10 }));
+            }
+        }
+    }
+}
+
+fn make_dir(dir: &Path) -> Result<(), String> {
+    fs::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))
+}

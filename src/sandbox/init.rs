@@ -1,0 +1,380 @@
+//! The sandbox side: rock re-executes itself as `rock __rock-sandbox-init` (a fresh,
+//! single-threaded process, so forking and mounting are safe), makes the namespaces,
+//! builds the root file system and starts the program as an unprivileged user.
+//!
+//! Process tree: helper (host pid ns, new user/mount/net/ipc/uts ns)
+//!   └─ init (pid 1 of the new pid ns: reaps, reports, and takes every process with it)
+//!        └─ program (the interpreter, uid 1000, no capabilities, rlimits)
+
+use std::ffi::CString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::FromRawFd;
+use std::os::unix::net::UnixStream;
+
+use nix::sched::CloneFlags;
+use nix::unistd::{ForkResult, Pid};
+
+use super::mounts;
+use super::spec::{InitEvent, ProcessLimits, SandboxSpec, MAPPED, SANDBOX_GID, SANDBOX_UID};
+
+/// The argv[1] that makes the rock binary act as the sandbox helper.
+pub const INIT_ARG: &str = "__rock-sandbox-init";
+
+/// Fds the parent hands the helper.
+pub const CONTROL_FD: i32 = 3;
+pub const RESULT_FD: i32 = 4;
+
+/// Entry point of the helper process. Never returns.
+pub fn main() -> ! {
+    // SAFETY: fd 3 is the control socket the parent passed; nothing else owns it.
+    let control = unsafe { UnixStream::from_raw_fd(CONTROL_FD) };
+    set_cloexec(CONTROL_FD);
+    let code = match helper(control) {
+        Ok(code) => code,
+        Err(_) => 1,
+    };
+    unsafe { libc::_exit(code) }
+}
+
+fn helper(control: UnixStream) -> Result<i32, ()> {
+    let mut reader = BufReader::new(control.try_clone().map_err(|_| ())?);
+    let mut reporter = Reporter(control);
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line).map_err(|_| ())?;
+    let spec: SandboxSpec = match serde_json::from_slice(&line) {
+        Ok(spec) => spec,
+        Err(err) => {
+            reporter.send(&InitEvent::SetupError {
+                message: format!("the sandbox helper got a malformed request: {err}"),
+            });
+            return Ok(1);
+        }
+    };
+
+    let mut flags = CloneFlags::CLONE_NEWUSER
+        | CloneFlags::CLONE_NEWNS
+        | CloneFlags::CLONE_NEWPID
+        | CloneFlags::CLONE_NEWIPC
+        | CloneFlags::CLONE_NEWUTS;
+    if !spec.network {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
+    if let Err(errno) = nix::sched::unshare(flags) {
+        reporter.send(&InitEvent::SetupError {
+            message: unshare_failure(errno),
+        });
+        return Ok(1);
+    }
+    reporter.send(&InitEvent::Unshared);
+    let mut answer = [0u8; MAPPED.len()];
+    if reader.read_exact(&mut answer).is_err() || answer != MAPPED {
+        return Ok(1);
+    }
+
+    // SAFETY: this process is single-threaded (a fresh exec of rock that spawned no threads).
+    match unsafe { nix::unistd::fork() } {
+        Err(errno) => {
+            reporter.send(&InitEvent::SetupError {
+                message: format!("could not start the sandbox init: {errno}"),
+            });
+            Ok(1)
+        }
+        Ok(ForkResult::Child) => {
+            let code = init(&spec, &mut reporter);
+            unsafe { libc::_exit(code) }
+        }
+        Ok(ForkResult::Parent { child }) => {
+            reporter.send(&InitEvent::Init {
+                pid: child.as_raw(),
+            });
+            // The helper keeps none of the program's pipes, so their EOF means the sandbox is gone.
+            close_program_fds();
+            let status = wait_raw(child);
+            // The init reports the program's end itself; if it died first, say so.
+            reporter.send(&InitEvent::InitDied { status });
+            Ok(0)
+        }
+    }
+}
+
+/// pid 1 of the sandbox.
+fn init(spec: &SandboxSpec, reporter: &mut Reporter) -> i32 {
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    if let Err(message) = mounts::build_root(spec) {
+        reporter.send(&InitEvent::SetupError { message });
+        return 1;
+    }
+    let _ = nix::unistd::sethostname("rock");
+    if !spec.network {
+        if let Err(message) = loopback_up() {
+            reporter.send(&InitEvent::SetupError { message });
+            return 1;
+        }
+    }
+
+    // SAFETY: still single-threaded.
+    let program = match unsafe { nix::unistd::fork() } {
+        Err(errno) => {
+            reporter.send(&InitEvent::SetupError {
+                message: format!("could not start the program: {errno}"),
+            });
+            return 1;
+        }
+        Ok(ForkResult::Child) => {
+            let errno = exec_program(spec);
+            reporter.send(&InitEvent::ExecError { errno });
+            unsafe { libc::_exit(127) }
+        }
+        Ok(ForkResult::Parent { child }) => child,
+    };
+    close_program_fds();
+
+    // Reap everything; the program's own end is the sandbox's end.
+    loop {
+        let mut status = 0;
+        let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
+        if pid == program.as_raw() {
+            let usage = children_usage();
+            reporter.send(&InitEvent::Exited {
+                status,
+                cpu_micros: usage.0,
+                max_rss_kib: usage.1,
+            });
+            return 0;
+        }
+        if pid < 0 && nix::errno::Errno::last() != nix::errno::Errno::EINTR {
+            return 1;
+        }
+    }
+}
+
+/// Runs in the program's process: drop every privilege, apply limits, exec.
+/// Returns the errno of whatever failed.
+fn exec_program(spec: &SandboxSpec) -> i32 {
+    unsafe {
+        libc::setsid();
+        // Children inherit ignored signals across exec; Rust ignores SIGPIPE.
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+    // Make the program, not the init, the OOM killer's choice inside the cgroup.
+    let _ = std::fs::write("/proc/self/oom_score_adj", "1000");
+
+    if let Err(errno) = apply_rlimits(&spec.limits) {
+        return errno;
+    }
+    if let Err(errno) = drop_privileges() {
+        return errno;
+    }
+    if unsafe { libc::chdir(c"/work".as_ptr()) } != 0 {
+        return nix::errno::Errno::last_raw();
+    }
+    // The result pipe becomes fd 3; everything else above stderr is closed.
+    if unsafe { libc::dup2(RESULT_FD, 3) } < 0 {
+        return nix::errno::Errno::last_raw();
+    }
+    unsafe { libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) };
+
+    let argv: Vec<CString> = spec
+        .argv
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).unwrap_or_default())
+        .collect();
+    let env: Vec<CString> = spec
+        .env
+        .iter()
+        .map(|(k, v)| CString::new(format!("{k}={v}")).unwrap_or_default())
+        .collect();
+    match nix::unistd::execve(&argv[0], &argv, &env) {
+        Err(errno) => errno as i32,
+        Ok(_) => unreachable!(),
+    }
+}
+
+fn apply_rlimits(limits: &ProcessLimits) -> Result<(), i32> {
+    use nix::sys::resource::{setrlimit, Resource};
+    let set = |resource, soft: u64, hard: u64| {
+        setrlimit(resource, soft, hard).map_err(|errno| errno as i32)
+    };
+    // SIGXCPU at the limit, SIGKILL a second later if it is ignored.
+    set(
+        Resource::RLIMIT_CPU,
+        limits.cpu_seconds,
+        limits.cpu_seconds + 1,
+    )?;
+    set(Resource::RLIMIT_NPROC, limits.processes, limits.processes)?;
+    set(Resource::RLIMIT_NOFILE, limits.open_files, limits.open_files)?;
+    set(
+        Resource::RLIMIT_FSIZE,
+        limits.file_size_bytes,
+        limits.file_size_bytes,
+    )?;
+    set(Resource::RLIMIT_CORE, 0, 0)?;
+    if let Some(bytes) = limits.data_bytes {
+        set(Resource::RLIMIT_DATA, bytes, bytes)?;
+    }
+    Ok(())
+}
+
+fn drop_privileges() -> Result<(), i32> {
+    // The bounding set needs CAP_SETPCAP, which we hold in the namespace until setuid.
+    for cap in 0..64 {
+        unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
+    }
+    // Fails where setgroups is denied (unprivileged rock); the groups are unmapped there anyway.
+    let _ = nix::unistd::setgroups(&[nix::unistd::Gid::from_raw(SANDBOX_GID)]);
+    let gid = nix::unistd::Gid::from_raw(SANDBOX_GID);
+    let uid = nix::unistd::Uid::from_raw(SANDBOX_UID);
+    nix::unistd::setresgid(gid, gid, gid).map_err(|e| e as i32)?;
+    nix::unistd::setresuid(uid, uid, uid).map_err(|e| e as i32)?;
+    unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        )
+    };
+    clear_capabilities()?;
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    Ok(())
+}
+
+fn clear_capabilities() -> Result<(), i32> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    let header = Header {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let data = [Data {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    let rc = unsafe { libc::syscall(libc::SYS_capset, &header, data.as_ptr()) };
+    if rc != 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    Ok(())
+}
+
+/// A private network namespace starts with `lo` down; programs expect 127.0.0.1 to work.
+fn loopback_up() -> Result<(), String> {
+    unsafe {
+        let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if sock < 0 {
+            return Err(format!(
+                "could not bring up loopback: {}",
+                nix::errno::Errno::last()
+            ));
+        }
+        let mut req: libc::ifreq = std::mem::zeroed();
+        for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
+            *dst = *src as libc::c_char;
+        }
+        let mut rc = libc::ioctl(sock, libc::SIOCGIFFLAGS, &mut req);
+        if rc == 0 {
+            req.ifr_ifru.ifru_flags |= (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+            rc = libc::ioctl(sock, libc::SIOCSIFFLAGS, &req);
+        }
+        let errno = nix::errno::Errno::last();
+        libc::close(sock);
+        if rc != 0 {
+            return Err(format!("could not bring up loopback: {errno}"));
+        }
+    }
+    Ok(())
+}
+
+fn unshare_failure(errno: nix::errno::Errno) -> String {
+    use nix::errno::Errno;
+    let why = match errno {
+        Errno::EPERM => "the kernel refused to create namespaces for this user",
+        Errno::ENOSPC => "the user namespace limit (user.max_user_namespaces) is reached or zero",
+        Errno::EINVAL => "this kernel lacks user, pid or network namespaces",
+        Errno::EUSERS => "user namespaces are nested too deeply",
+        _ => "namespace creation failed",
+    };
+    format!(
+        "cannot build the local sandbox: {why} ({errno}). Enable unprivileged user namespaces \
+         (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces>0; on Ubuntu also \
+         kernel.apparmor_restrict_unprivileged_userns=0), or use another provider; rock never runs \
+         code unsandboxed"
+    )
+}
+
+/// The helper and the init keep none of the program's stdio or result pipe.
+fn close_program_fds() {
+    unsafe {
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null >= 0 {
+            for fd in 0..3 {
+                libc::dup2(null, fd);
+            }
+            libc::close(null);
+        }
+        libc::close(RESULT_FD);
+    }
+}
+
+fn set_cloexec(fd: i32) {
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+        }
+    }
+}
+
+fn wait_raw(pid: Pid) -> i32 {
+    loop {
+        let mut status = 0;
+        let rc = unsafe { libc::waitpid(pid.as_raw(), &mut status, 0) };
+        if rc == pid.as_raw() {
+            return status;
+        }
+        if rc < 0 && nix::errno::Errno::last() != nix::errno::Errno::EINTR {
+            return 0;
+        }
+    }
+}
+
+/// CPU time (µs) and peak RSS (KiB) of all reaped children.
+fn children_usage() -> (u64, u64) {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let micros = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000 + tv.tv_usec as u64;
+    (
+        micros(usage.ru_utime) + micros(usage.ru_stime),
+        usage.ru_maxrss as u64,
+    )
+}
+
+struct Reporter(UnixStream);
+
+impl Reporter {
+    fn send(&mut self, event: &InitEvent) {
+        if let Ok(mut line) = serde_json::to_vec(event) {
+            line.push(b'\n');
+            // A parent that went away can't be told anything; the pipes closing tells the rest.
+            let _ = self.0.write_all(&line);
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! Linux isolation primitives: the parent side of a sandboxed run. It starts the
+//! helper (`init.rs`), writes the id maps, moves it into the run's cgroup, then pumps
+//! the program's output, enforces the wall-clock timeout and collects the outcome.
+
+pub mod cgroup;
+pub mod init;
+mod mounts;
+pub mod spec;
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use cgroup::Cgroup;
+use spec::{InitEvent, SandboxSpec, MAPPED, SANDBOX_GID, SANDBOX_UID};
+
+/// The host uid and gid the sandbox user maps to when rock runs as root.
+pub const ROOT_MODE_HOST_ID: u32 = 65534;
+
+/// Largest result value accepted from the harness.
+const RESULT_CAP: usize = 64 * 1024 * 1024;
+
+/// How long to wait for the pipes to close once the sandbox was killed.
+const KILL_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Receives the program's output as it arrives (already cut at the cap).
+pub trait OutputSink {
+    fn output(&mut self, stream: Stream, bytes: &[u8]);
+}
+
+/// Collects nothing live: for `--json` and for callers that only want the outcome.
+pub struct NoSink;
+
+impl OutputSink for NoSink {
+    fn output(&mut self, _: Stream, _: &[u8]) {}
+}
+
+pub struct SandboxRun<'a> {
+    pub spec: SandboxSpec,
+    pub timeout: Duration,
+    pub output_cap: usize,
+    pub stdin: Option<Vec<u8>>,
+    /// The rock binary that acts as the sandbox helper.
+    pub helper: PathBuf,
+    pub cgroup: Option<&'a Cgroup>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Termination {
+    Exited(i32),
+    Signaled(i32),
+    TimedOut,
+}
+
+#[derive(Debug)]
+pub struct SandboxOutcome {
+    pub termination: Termination,
+    pub oom_killed: bool,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub stdout_truncated: bool,
+    pub stderr_truncated: bool,
+    /// What the harness wrote on the result channel, if anything.
+    pub result: Option<Vec<u8>>,
+    pub wall: Duration,
+    pub cpu: Option<Duration>,
+    pub peak_memory: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("the interpreter could not be started inside the sandbox: {}", std::io::Error::from_raw_os_error(*errno))]
+    Exec { errno: i32 },
+}
+
+impl SandboxError {
+    fn io(what: &str, err: impl std::fmt::Display) -> Self {
+        SandboxError::Setup(format!("{what}: {err}"))
+    }
+}
+
+/// Runs the program described by `run.spec` to its end, its timeout or its death.
+pub fn run(run: SandboxRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutcome, SandboxError> {
+    let start = Instant::now();
+    let (mut control, control_child) =
+        UnixStream::pair().map_err(|e| SandboxError::io("cannot create the control socket", e))?;
+    let (result_read, result_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| SandboxError::io("cannot create the result pipe", e))?;
+
+    let mut child = spawn_helper(&run, &control_child, &result_write)?;
+    drop(control_child);
+    drop(result_write);
+    // From here on, any early return must not leave the helper behind.
+    let mut guard = HelperGuard(Some(&mut child));
+
+    let mut request =
+        serde_json::to_vec(&run.spec).map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
+    request.push(b'\n');
+    control
+        .write_all(&request)
+        .map_err(|e| SandboxError::io("cannot reach the sandbox helper", e))?;
+    let helper_pid = guard.pid();
+    if let Some(cgroup) = run.cgroup {
+        cgroup.add(helper_pid).map_err(SandboxError::Setup)?;
+    }
+    if let (Some(data), Some(mut stdin)) = (run.stdin.clone(), guard.take_stdin()) {
+        // A program that never reads its stdin must not block the run.
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        });
+    }
+
+    let stdout = guard.take_stdout();
+    let stderr = guard.take_stderr();
+    let mut pump = Pump::new(run.output_cap);
+    let mut fds = [
+        Source::new(stdout.map(OwnedFd::from), Channel::Stdout),
+        Source::new(stderr.map(OwnedFd::from), Channel::Stderr),
+        Source::new(Some(result_read), Channel::Result),
+        Source::new(control.try_clone().ok().map(OwnedFd::from), Channel::Control),
+    ];
+    for source in &fds {
+        if let Some(fd) = &source.fd {
+            set_nonblocking(fd.as_raw_fd());
+        }
+    }
+
+    let deadline = start + run.timeout;
+    let mut killed_at: Option<Instant> = None;
+    let mut timed_out = false;
+    let mut init_pid: Option<i32> = None;
+    let mut exited: Option<(i32, u64, u64)> = None;
+    let mut init_died: Option<i32> = None;
+    let mut failure: Option<SandboxError> = None;
+    let mut control_buf = Vec::new();
+
+    while fds.iter().any(|s| s.fd.is_some()) {
+        let now = Instant::now();
+        if killed_at.is_none() && now >= deadline {
+            timed_out = exited.is_none();
+            kill_sandbox(init_pid, helper_pid);
+            killed_at = Some(now);
+        }
+        if let Some(at) = killed_at {
+            if now.duration_since(at) > KILL_GRACE {
+                break;
+            }
+        }
+        let wait = match killed_at {
+            Some(at) => (at + KILL_GRACE).saturating_duration_since(now),
+            None => deadline.saturating_duration_since(now),
+        };
+        let mut pollfds: Vec<libc::pollfd> = fds
+            .iter()
+            .filter_map(|s| s.fd.as_ref())
+            .map(|fd| libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        let millis = wait.as_millis().clamp(1, i32::MAX as u128) as i32;
+        let ready = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as _, millis) };
+        if ready < 0 {
+            if nix::errno::Errno::last() == nix::errno::Errno::EINTR {
+                continue;
+            }
+            failure.get_or_insert(SandboxError::io("poll failed", nix::errno::Errno::last()));
+            kill_sandbox(init_pid, helper_pid);
+            break;
+        }
+        let mut polled = pollfds.iter();
+        for source in fds.iter_mut().filter(|s| s.fd.is_some()) {
+            let pollfd = polled.next().expect("one pollfd per open source");
+            if pollfd.revents == 0 {
+                continue;
+            }
+            let chunk = source.read();
+            match source.channel {
+                Channel::Stdout => pump.take(Stream::Stdout, &chunk, sink),
+                Channel::Stderr => pump.take(Stream::Stderr, &chunk, sink),
+                Channel::Result => pump.take_result(&chunk),
+                Channel::Control => control_buf.extend_from_slice(&chunk),
+            }
+        }
+        while let Some(end) = control_buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = control_buf.drain(..=end).collect();
+            let Ok(event) = serde_json::from_slice::<InitEvent>(&line) else {
+                continue;
+            };
+            match event {
+                InitEvent::Unshared => {
+                    let mapped = write_id_maps(helper_pid)
+                        .and_then(|()| control.write_all(MAPPED).map_err(|e| e.to_string()));
+                    if let Err(message) = mapped {
+                        failure.get_or_insert(SandboxError::Setup(message));
+                        kill_sandbox(init_pid, helper_pid);
+                    }
+                }
+                InitEvent::Init { pid } => init_pid = Some(pid),
+                InitEvent::SetupError { message } => {
+                    failure.get_or_insert(SandboxError::Setup(message));
+                }
+                InitEvent::ExecError { errno } => {
+                    failure.get_or_insert(SandboxError::Exec { errno });
+                }
+                InitEvent::Exited {
+                    status,
+                    cpu_micros,
+                    max_rss_kib,
+                } => exited = Some((status, cpu_micros, max_rss_kib)),
+                InitEvent::InitDied { status } => init_died = Some(status),
+            }
+        }
+    }
+    // The init's pid may be reused once it is gone; only the helper (our child) is safe to kill.
+    guard.reap();
+    let wall = start.elapsed();
+    if let Some(err) = failure {
+        return Err(err);
+    }
+
+    let oom_killed = run.cgroup.is_some_and(|c| c.oom_killed());
+    let peak_memory = run.cgroup.and_then(|c| c.peak_memory());
+    let (termination, cpu, rss) = match (timed_out, exited, init_died) {
+        (true, _, _) => (Termination::TimedOut, None, None),
+        (false, Some((status, cpu, rss)), _) => (
+            decode_status(status),
+            Some(Duration::from_micros(cpu)),
+            Some(rss * 1024),
+        ),
+        (false, None, Some(status)) => (decode_status(status), None, None),
+        (false, None, None) => {
+            return Err(SandboxError::Setup(
+                "the sandbox ended without reporting the program's exit".into(),
+            ))
+        }
+    };
+    Ok(SandboxOutcome {
+        termination,
+        oom_killed,
+        stdout: pump.stdout,
+        stderr: pump.stderr,
+        stdout_truncated: pump.stdout_truncated,
+        stderr_truncated: pump.stderr_truncated,
+        result: pump.result_seen.then_some(pump.result),
+        wall,
+        cpu,
+        peak_memory: peak_memory.or(rss),
+    })
+}
+
+fn spawn_helper(
+    run: &SandboxRun<'_>,
+    control: &UnixStream,
+    result: &OwnedFd,
+) -> Result<Child, SandboxError> {
+    let control_fd = control.as_raw_fd();
+    let result_fd = result.as_raw_fd();
+    let mut command = Command::new(&run.helper);
+    command
+        .arg(init::INIT_ARG)
+        .env_clear()
+        .stdin(if run.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            // Move both fds out of the way first, so that dup2 onto 3 and 4 can't clobber them.
+            let control_high = libc::fcntl(control_fd, libc::F_DUPFD_CLOEXEC, 10);
+            let result_high = libc::fcntl(result_fd, libc::F_DUPFD_CLOEXEC, 10);
+            if control_high < 0
+                || result_high < 0
+                || libc::dup2(control_high, init::CONTROL_FD) < 0
+                || libc::dup2(result_high, init::RESULT_FD) < 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    command.spawn().map_err(|e| {
+        SandboxError::io(
+            &format!("cannot start the sandbox helper {}", run.helper.display()),
+            e,
+        )
+    })
+}
+
+/// The sandbox user is uid/gid 1000 inside. As root, it maps to the unprivileged host
+/// id 65534 and the namespace's root (the init, which builds the mounts and never runs
+/// user code) to host root; unprivileged, it maps to the caller's own ids.
+fn write_id_maps(pid: i32) -> Result<(), String> {
+    let proc = format!("/proc/{pid}");
+    let write = |file: &str, contents: String| {
+        std::fs::write(format!("{proc}/{file}"), contents)
+            .map_err(|e| format!("cannot write the sandbox's {file}: {e}"))
+    };
+    let (uid, gid) = (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw());
+    if uid == 0 {
+        let host = ROOT_MODE_HOST_ID;
+        write("uid_map", format!("0 0 1\n{SANDBOX_UID} {host} 1\n")).map_err(|e| {
+            format!("{e} (rock runs as root but cannot map the sandbox user to an unprivileged uid)")
+        })?;
+        write("gid_map", format!("0 0 1\n{SANDBOX_GID} {host} 1\n"))
+    } else {
+        write("setgroups", "deny".into())?;
+        write("uid_map", format!("{SANDBOX_UID} {uid} 1\n"))?;
+        write("gid_map", format!("{SANDBOX_GID} {gid} 1\n"))
+    }
+}
+
+/// SIGKILL to the sandbox's pid 1 takes every process of its pid namespace with it;
+/// the helper dies too, and the init follows it through its parent-death signal.
+fn kill_sandbox(init_pid: Option<i32>, helper_pid: i32) {
+    if let Some(pid) = init_pid {
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    unsafe { libc::kill(helper_pid, libc::SIGKILL) };
+}
+
+fn decode_status(status: i32) -> Termination {
+    if libc::WIFSIGNALED(status) {
+        Termination::Signaled(libc::WTERMSIG(status))
+    } else {
+        Termination::Exited(libc::WEXITSTATUS(status))
+    }
+}
+
+fn set_nonblocking(fd: i32) {
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Channel {
+    Stdout,
+    Stderr,
+    Result,
+    Control,
+}
+
+struct Source {
+    fd: Option<OwnedFd>,
+    channel: Channel,
+}
+
+impl Source {
+    fn new(fd: Option<OwnedFd>, channel: Channel) -> Self {
+        Source { fd, channel }
+    }
+
+    /// Reads what is there; closes the source at EOF or on error.
+    fn read(&mut self) -> Vec<u8> {
+        let Some(fd) = &self.fd else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut buf = [0u8; 64 * 1024];
+        let mut file = std::mem::ManuallyDrop::new(unsafe {
+            <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd.as_raw_fd())
+        });
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => {
+                    self.fd = None;
+                    break;
+                }
+                Ok(n) => {
+                    out.extend_from_slice(&buf[..n]);
+                    if out.len() >= 1024 * 1024 {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    self.fd = None;
+                    break;
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Keeps the first `cap` bytes of each stream, hands them to the sink, drops the rest
+/// (still read, so the program never blocks on a full pipe).
+struct Pump {
+    cap: usize,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    stdout_truncated: bool,
+    stderr_truncated: bool,
+    result: Vec<u8>,
+    result_seen: bool,
+}
+
+impl Pump {
+    fn new(cap: usize) -> Self {
+        Pump {
+            cap,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            stdout_truncated: false,
+            stderr_truncated: false,
+            result: Vec::new(),
+            result_seen: false,
+        }
+    }
+
+    fn take(&mut self, stream: Stream, chunk: &[u8], sink: &mut dyn OutputSink) {
+        let (kept, truncated) = match stream {
+            Stream::Stdout => (&mut self.stdout, &mut self.stdout_truncated),
+            Stream::Stderr => (&mut self.stderr, &mut self.stderr_truncated),
+        };
+        let room = self.cap.saturating_sub(kept.len());
+        let take = chunk.len().min(room);
+        if take < chunk.len() {
+            *truncated = true;
+        }
+        if take > 0 {
+            kept.extend_from_slice(&chunk[..take]);
+            sink.output(stream, &chunk[..take]);
+        }
+    }
+
+    fn take_result(&mut self, chunk: &[u8]) {
+        if !chunk.is_empty() {
+            self.result_seen = true;
+        }
+        let room = RESULT_CAP.saturating_sub(self.result.len());
+        self.result
+            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+}
+
+/// Kills and reaps the helper if the run ends early.
+struct HelperGuard<'a>(Option<&'a mut Child>);
+
+impl HelperGuard<'_> {
+    fn pid(&self) -> i32 {
+        self.0.as_ref().map(|c| c.id() as i32).unwrap_or(0)
+    }
+    fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
+        self.0.as_mut()?.stdin.take()
+    }
+    fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
+        self.0.as_mut()?.stdout.take()
+    }
+    fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
+        self.0.as_mut()?.stderr.take()
+    }
+    fn reap(&mut self) {
+        if let Some(child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for HelperGuard<'_> {
+    fn drop(&mut self) {
+        self.reap();
+    }
+}

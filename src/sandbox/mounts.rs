@@ -1,0 +1,350 @@
+//! The sandbox's file system: a fresh root holding read-only binds of the system
+//! directories and the interpreter, size-limited tmpfs for /work, /tmp and /dev/shm,
+//! a private /proc and a minimal /dev. Runs in the init, inside the new namespaces.
+
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+
+use super::spec::{SandboxSpec, SANDBOX_GID, SANDBOX_UID, WORK_DIR};
+
+/// Host directories every interpreter needs (merged-/usr systems have symlinks for most).
+const SYSTEM_DIRS: &[&str] = &["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+
+/// The parts of the host's /etc a program may need; nothing else of /etc is visible.
+const ETC_ENTRIES: &[&str] = &[
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "timezone",
+    "alternatives",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "nsswitch.conf",
+    "mime.types",
+    "protocols",
+    "services",
+    "os-release",
+    "debian_version",
+];
+
+/// Extra /etc entries shared only when the program may use the host's network.
+const ETC_NETWORK_ENTRIES: &[&str] = &["resolv.conf", "hosts", "gai.conf"];
+
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
+
+/// Where the new root is assembled; `/tmp` exists on every host and is covered
+/// only in this mount namespace.
+const BASE: &str = "/tmp";
+
+pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
+    let none = None::<&str>;
+    step(
+        "make mounts private",
+        mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none),
+    )?;
+    step(
+        "mount the staging tmpfs",
+        mount(
+            Some("tmpfs"),
+            BASE,
+            Some("tmpfs"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some(format!("mode=0755,size={}", staging_size(spec)).as_str()),
+        ),
+    )?;
+    for dir in ["newroot", "oldroot"] {
+        mkdir(&Path::new(BASE).join(dir))?;
+    }
+    step(
+        "pivot into the staging tmpfs",
+        nix::unistd::pivot_root(BASE, &*format!("{BASE}/oldroot")),
+    )?;
+    step("enter the staging root", nix::unistd::chdir("/"))?;
+    let new = Path::new("/newroot");
+    bind(new, new, false)?;
+
+    for dir in SYSTEM_DIRS {
+        mirror(&Path::new("/oldroot").join(dir), &new.join(dir))?;
+    }
+    build_etc(new, spec.network)?;
+    for host_path in &spec.ro_binds {
+        let relative = host_path.trim_start_matches('/');
+        if !is_covered(relative) {
+            mirror(&Path::new("/oldroot").join(relative), &new.join(relative))?;
+        }
+    }
+    build_dev(new, spec.limits.tmpfs_bytes)?;
+
+    let proc_dir = new.join("proc");
+    mkdir(&proc_dir)?;
+    step(
+        "mount /proc",
+        mount(
+            Some("proc"),
+            &proc_dir,
+            Some("proc"),
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            none,
+        ),
+    )?;
+    let size = spec.limits.tmpfs_bytes;
+    tmpfs(
+        &new.join("work"),
+        &format!("mode=0755,uid={SANDBOX_UID},gid={SANDBOX_GID},size={size}"),
+    )?;
+    tmpfs(&new.join("tmp"), &format!("mode=1777,size={size}"))?;
+    mkdir(&new.join("rock"))?;
+    write_files(new, spec)?;
+
+    // Swap roots: the old root is stacked on "." and detached with everything under it.
+    step("enter the new root", nix::unistd::chdir(new))?;
+    step("pivot into the new root", nix::unistd::pivot_root(".", "."))?;
+    step("detach the host root", umount2(".", MntFlags::MNT_DETACH))?;
+    step("enter /", nix::unistd::chdir("/"))?;
+    step(
+        "make the root read-only",
+        mount(
+            none,
+            "/",
+            none,
+            MsFlags::MS_REMOUNT
+                | MsFlags::MS_BIND
+                | MsFlags::MS_RDONLY
+                | MsFlags::MS_NOSUID
+                | MsFlags::MS_NODEV,
+            none,
+        ),
+    )?;
+    Ok(())
+}
+
+/// The staging tmpfs holds the skeleton, /etc and /rock (harness, arguments).
+fn staging_size(spec: &SandboxSpec) -> u64 {
+    let files: u64 = spec.files.iter().map(|f| f.contents.len() as u64).sum();
+    8 * 1024 * 1024 + files
+}
+
+/// A path already inside one of the mirrored system dirs needs no bind of its own.
+fn is_covered(relative: &str) -> bool {
+    SYSTEM_DIRS
+        .iter()
+        .any(|dir| relative == *dir || relative.starts_with(&format!("{dir}/")))
+}
+
+/// Reproduce a host entry: symlinks as symlinks, files and directories as read-only binds.
+fn mirror(host: &Path, target: &Path) -> Result<(), String> {
+    let Ok(meta) = fs::symlink_metadata(host) else {
+        return Ok(());
+    };
+    if let Some(parent) = target.parent() {
+        mkdir_all(parent)?;
+    }
+    if meta.file_type().is_symlink() {
+        let link = fs::read_link(host).map_err(|e| describe("read link", host, e))?;
+        if fs::symlink_metadata(target).is_err() {
+            symlink(&link, target).map_err(|e| describe("create link", target, e))?;
+        }
+        return Ok(());
+    }
+    if meta.is_dir() {
+        mkdir(target)?;
+    } else if fs::symlink_metadata(target).is_err() {
+        fs::write(target, b"").map_err(|e| describe("create", target, e))?;
+    }
+    bind(host, target, true)
+}
+
+fn bind(source: &Path, target: &Path, read_only: bool) -> Result<(), String> {
+    let none = None::<&str>;
+    mount(
+        Some(source),
+        target,
+        none,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        none,
+    )
+    .map_err(|e| format!("could not bind {}: {e}", source.display()))?;
+    if read_only {
+        for point in mounts_under(target) {
+            remount_read_only(&point)?;
+        }
+    }
+    Ok(())
+}
+
+/// A bind remount must keep the flags the kernel locked on the original mount.
+fn remount_read_only(point: &Path) -> Result<(), String> {
+    let none = None::<&str>;
+    let mut flags = MsFlags::MS_REMOUNT
+        | MsFlags::MS_BIND
+        | MsFlags::MS_RDONLY
+        | MsFlags::MS_NOSUID
+        | MsFlags::MS_NODEV;
+    if let Ok(stat) = nix::sys::statvfs::statvfs(point) {
+        use nix::sys::statvfs::FsFlags;
+        let f = stat.flags();
+        for (fs_flag, ms_flag) in [
+            (FsFlags::ST_NOEXEC, MsFlags::MS_NOEXEC),
+            (FsFlags::ST_NOATIME, MsFlags::MS_NOATIME),
+            (FsFlags::ST_NODIRATIME, MsFlags::MS_NODIRATIME),
+            (FsFlags::ST_RELATIME, MsFlags::MS_RELATIME),
+        ] {
+            if f.contains(fs_flag) {
+                flags |= ms_flag;
+            }
+        }
+    }
+    mount(none, point, none, flags, none)
+        .map_err(|e| format!("could not make {} read-only: {e}", point.display()))
+}
+
+/// Mount points at or below `target`, from /proc/self/mountinfo.
+fn mounts_under(target: &Path) -> Vec<PathBuf> {
+    let Ok(info) = fs::read_to_string("/proc/self/mountinfo") else {
+        return vec![target.to_path_buf()];
+    };
+    let mut points: Vec<PathBuf> = info
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(|p| PathBuf::from(unescape_mountinfo(p)))
+        .filter(|p| p.starts_with(target))
+        .collect();
+    points.dedup();
+    if points.is_empty() {
+        points.push(target.to_path_buf());
+    }
+    points
+}
+
+fn unescape_mountinfo(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 3 < bytes.len() {
+            if let Ok(v) = u8::from_str_radix(&field[i + 1..i + 4], 8) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn build_etc(new: &Path, network: bool) -> Result<(), String> {
+    let etc = new.join("etc");
+    mkdir(&etc)?;
+    let shared = ETC_ENTRIES
+        .iter()
+        .chain(network.then_some(ETC_NETWORK_ENTRIES).unwrap_or(&[]));
+    for entry in shared {
+        mirror(&Path::new("/oldroot/etc").join(entry), &etc.join(entry))?;
+    }
+    let user = format!(
+        "root:x:0:0:root:/root:/usr/sbin/nologin\n\
+         sandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:rock sandbox:{WORK_DIR}:/usr/sbin/nologin\n\
+         nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+    );
+    let group = format!("root:x:0:\nsandbox:x:{SANDBOX_GID}:\nnogroup:x:65534:\n");
+    write(&etc.join("passwd"), user.as_bytes())?;
+    write(&etc.join("group"), group.as_bytes())?;
+    write(&etc.join("hostname"), b"rock\n")?;
+    if !network {
+        write(&etc.join("hosts"), b"127.0.0.1 localhost rock\n::1 localhost\n")?;
+    }
+    Ok(())
+}
+
+fn build_dev(new: &Path, shm_bytes: u64) -> Result<(), String> {
+    let dev = new.join("dev");
+    tmpfs(&dev, "mode=0755,size=65536")?;
+    for name in DEVICES {
+        let target = dev.join(name);
+        write(&target, b"")?;
+        let none = None::<&str>;
+        mount(
+            Some(&Path::new("/oldroot/dev").join(name)),
+            &target,
+            none,
+            MsFlags::MS_BIND,
+            none,
+        )
+        .map_err(|e| format!("could not bind /dev/{name}: {e}"))?;
+    }
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        symlink(target, dev.join(name)).map_err(|e| describe("create link", &dev, e))?;
+    }
+    tmpfs(&dev.join("shm"), &format!("mode=1777,size={shm_bytes}"))
+}
+
+fn write_files(new: &Path, spec: &SandboxSpec) -> Result<(), String> {
+    for file in &spec.files {
+        let relative = file.path.trim_start_matches('/');
+        let target = new.join(relative);
+        if let Some(parent) = target.parent() {
+            mkdir_all(parent)?;
+        }
+        write(&target, &file.contents)?;
+        if file.path.starts_with(WORK_DIR) {
+            nix::unistd::chown(
+                &target,
+                Some(nix::unistd::Uid::from_raw(SANDBOX_UID)),
+                Some(nix::unistd::Gid::from_raw(SANDBOX_GID)),
+            )
+            .map_err(|e| format!("could not hand {} to the sandbox user: {e}", file.path))?;
+        }
+    }
+    Ok(())
+}
+
+fn tmpfs(target: &Path, options: &str) -> Result<(), String> {
+    mkdir(target)?;
+    mount(
+        Some("tmpfs"),
+        target,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some(options),
+    )
+    .map_err(|e| format!("could not mount a tmpfs on {}: {e}", target.display()))
+}
+
+fn mkdir(path: &Path) -> Result<(), String> {
+    match fs::create_dir(path) {
+        Ok(()) => {
+            let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o755));
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(describe("create", path, e)),
+    }
+}
+
+fn mkdir_all(path: &Path) -> Result<(), String> {
+    fs::create_dir_all(path).map_err(|e| describe("create", path, e))
+}
+
+fn write(path: &Path, contents: &[u8]) -> Result<(), String> {
+    fs::write(path, contents).map_err(|e| describe("write", path, e))
+}
+
+fn step<T>(what: &str, result: nix::Result<T>) -> Result<T, String> {
+    result.map_err(|e| format!("could not {what}: {e}"))
+}
+
+fn describe(what: &str, path: &Path, err: std::io::Error) -> String {
+    format!("could not {what} {}: {err}", path.display())
+}

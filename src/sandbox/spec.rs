@@ -1,0 +1,72 @@
+//! What the parent asks the sandbox init to build: serialized as one JSON line
+//! on the control socket, so the helper process needs no other input.
+
+use serde::{Deserialize, Serialize};
+
+/// The uid and gid the program runs as inside the sandbox. Never 0.
+pub const SANDBOX_UID: u32 = 1000;
+pub const SANDBOX_GID: u32 = 1000;
+
+/// Where the program's writable scratch space lives inside the sandbox.
+pub const WORK_DIR: &str = "/work";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SandboxSpec {
+    /// Program argv; `argv[0]` is an absolute path that exists inside the sandbox.
+    pub argv: Vec<String>,
+    /// The program's whole environment: nothing of rock's own leaks in.
+    pub env: Vec<(String, String)>,
+    /// Host paths bound read-only at the same path inside (interpreter prefixes, runtime envs).
+    pub ro_binds: Vec<String>,
+    /// Files written into the sandbox before the program starts.
+    pub files: Vec<SandboxFile>,
+    /// Share the host's network instead of a private loopback-only one.
+    pub network: bool,
+    pub limits: ProcessLimits,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SandboxFile {
+    /// Absolute path inside the sandbox: under `/work` (owned by the sandbox user)
+    /// or under `/rock` (read-only for the program).
+    pub path: String,
+    pub contents: Vec<u8>,
+}
+
+/// Limits applied inside the sandbox by the init process (rlimits, tmpfs sizes).
+/// Wall-clock timeout, output caps and cgroups are the parent's job.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProcessLimits {
+    pub cpu_seconds: u64,
+    pub processes: u64,
+    pub open_files: u64,
+    pub file_size_bytes: u64,
+    pub tmpfs_bytes: u64,
+    /// Set when no cgroup holds memory: RLIMIT_DATA is the fallback.
+    pub data_bytes: Option<u64>,
+}
+
+/// What the helper and the init report to the parent, one JSON line each.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum InitEvent {
+    /// The helper made its namespaces; the parent may now write the id maps.
+    Unshared,
+    /// The init (pid 1 of the sandbox) runs, with this host pid.
+    Init { pid: i32 },
+    /// Building the sandbox failed before the program started.
+    SetupError { message: String },
+    /// `execve` of the interpreter failed.
+    ExecError { errno: i32 },
+    /// The program ended; `status` is the raw wait status.
+    Exited {
+        status: i32,
+        cpu_micros: u64,
+        max_rss_kib: u64,
+    },
+    /// The init itself ended without reporting the program (killed, e.g. by the OOM killer).
+    InitDied { status: i32 },
+}
+
+/// The parent's answer once the id maps are written.
+pub const MAPPED: &[u8] = b"mapped\n";
