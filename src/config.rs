@@ -124,7 +124,9 @@ impl Config {
     ) -> Result<Option<T>, ConfigFileError> {
         match self.get(key) {
             None => Ok(None),
-            Some(value) => extract(value).map(Some).ok_or_else(|| self.wrong_type(key, expected)),
+            Some(value) => extract(value)
+                .map(Some)
+                .ok_or_else(|| self.wrong_type(key, expected)),
         }
     }
 
@@ -149,7 +151,12 @@ fn parse(path: &Path, text: &str) -> Result<toml::Table, ConfigFileError> {
         let offset = err.span().map(|s| s.start).unwrap_or(0).min(text.len());
         let before = &text[..offset];
         let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
         ConfigFileError::Syntax {
             path: path.display().to_string(),
             line,
@@ -167,14 +174,21 @@ mod tests {
     fn syntax_errors_name_line_and_column() {
         let err = parse(Path::new("c.toml"), "[default]\ntimeout = = 3\n").unwrap_err();
         let text = err.to_string();
-        assert!(text.starts_with("config file c.toml is not valid TOML: line 2, column"), "{text}");
+        assert!(
+            text.starts_with("config file c.toml is not valid TOML: line 2, column"),
+            "{text}"
+        );
     }
 
     #[test]
     fn dotted_lookup_and_types() {
         let config = Config {
             path: Some("c.toml".into()),
-            table: parse(Path::new("c.toml"), "[default]\ntimeout = 5\nmemory = \"1G\"\n").unwrap(),
+            table: parse(
+                Path::new("c.toml"),
+                "[default]\ntimeout = 5\nmemory = \"1G\"\n",
+            )
+            .unwrap(),
         };
         assert_eq!(config.integer("default.timeout").unwrap(), Some(5));
         assert_eq!(config.size("default.memory").unwrap(), Some(1 << 30));

@@ -81,7 +81,10 @@ pub fn discover(
             },
         );
         // A cache that can't be written only costs a probe next time.
-        let _ = write_atomically(&file, &serde_json::to_vec_pretty(&cache).unwrap_or_default());
+        let _ = write_atomically(
+            &file,
+            &serde_json::to_vec_pretty(&cache).unwrap_or_default(),
+        );
     }
     Ok(interpreter)
 }
@@ -117,7 +120,11 @@ fn probe(language: Language, path: &Path) -> Result<Interpreter, String> {
     .map_err(|e| e.to_string())?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(format!("it exited with {}: {}", output.status, stderr.trim()));
+        return Err(format!(
+            "it exited with {}: {}",
+            output.status,
+            stderr.trim()
+        ));
     }
     let fields: Vec<String> = serde_json::from_slice(&output.stdout)
         .map_err(|_| "it did not answer like a Python 3 or Node.js interpreter".to_string())?;
@@ -163,7 +170,12 @@ impl CacheKey {
         let meta = std::fs::metadata(&target).ok()?;
         Some(CacheKey {
             size: meta.len(),
-            modified_ns: meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?.as_nanos(),
+            modified_ns: meta
+                .modified()
+                .ok()?
+                .duration_since(UNIX_EPOCH)
+                .ok()?
+                .as_nanos(),
             target,
         })
     }

@@ -97,7 +97,10 @@ fn build_request(args: &ExecArgs, context: &Context) -> Result<ExecRequest, Fail
             .and_then(|ext| ext.to_str())
             .and_then(Language::from_extension)
             .ok_or_else(|| {
-                let what = file_name.as_deref().map(|n| format!("`{n}`")).unwrap_or("code from stdin or --code".into());
+                let what = file_name
+                    .as_deref()
+                    .map(|n| format!("`{n}`"))
+                    .unwrap_or("code from stdin or --code".into());
                 Failure::rock(format!(
                     "cannot tell the language of {what}: pass --lang python or --lang nodejs"
                 ))
@@ -105,7 +108,8 @@ fn build_request(args: &ExecArgs, context: &Context) -> Result<ExecRequest, Fail
     };
     let mut request = ExecRequest::new(language, code);
     request.file_name = file_name;
-    request.arguments = arguments::build(args.args_json.as_deref(), &args.args).map_err(Failure::rock)?;
+    request.arguments =
+        arguments::build(args.args_json.as_deref(), &args.args).map_err(Failure::rock)?;
 
     let config = &context.config;
     let timeout = match args.timeout {
@@ -142,11 +146,14 @@ fn build_request(args: &ExecArgs, context: &Context) -> Result<ExecRequest, Fail
     request.stdin = match args.stdin.as_deref() {
         None => None,
         Some("-") if args.file.as_deref() == Some("-") => {
-            return Err(Failure::rock("--stdin - can't be used when the code itself comes from stdin"))
+            return Err(Failure::rock(
+                "--stdin - can't be used when the code itself comes from stdin",
+            ))
         }
         Some("-") => Some(read_all_stdin()?),
         Some(path) => Some(
-            std::fs::read(path).map_err(|e| Failure::rock(format!("cannot read --stdin file {path}: {e}")))?,
+            std::fs::read(path)
+                .map_err(|e| Failure::rock(format!("cannot read --stdin file {path}: {e}")))?,
         ),
     };
     Ok(request)
@@ -163,7 +170,8 @@ fn read_code(args: &ExecArgs) -> Result<(String, Option<String>), Failure> {
         )),
         Some("-") => {
             let bytes = read_all_stdin()?;
-            let code = String::from_utf8(bytes).map_err(|_| Failure::rock("the code on stdin is not UTF-8 text"))?;
+            let code = String::from_utf8(bytes)
+                .map_err(|_| Failure::rock("the code on stdin is not UTF-8 text"))?;
             Ok((code, None))
         }
         Some(path) => {
@@ -171,8 +179,8 @@ fn read_code(args: &ExecArgs) -> Result<(String, Option<String>), Failure> {
                 std::io::ErrorKind::NotFound => Failure::rock(format!("file not found: {path}")),
                 _ => Failure::rock(format!("cannot read {path}: {e}")),
             })?;
-            let code =
-                String::from_utf8(bytes).map_err(|_| Failure::rock(format!("{path} is not UTF-8 text")))?;
+            let code = String::from_utf8(bytes)
+                .map_err(|_| Failure::rock(format!("{path} is not UTF-8 text")))?;
             let name = PathBuf::from(path)
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned());

@@ -118,7 +118,8 @@ impl Context {
                 interpreters.insert(language, command);
             }
         }
-        let cache_dir = directories::ProjectDirs::from("", "", "rock").map(|d| d.cache_dir().to_path_buf());
+        let cache_dir =
+            directories::ProjectDirs::from("", "", "rock").map(|d| d.cache_dir().to_path_buf());
         Ok(ProviderContext {
             interpreters,
             cache_dir,

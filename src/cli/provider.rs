@@ -29,7 +29,8 @@ pub fn run(command: ProviderCommand, context: &Context) -> Result<i32, Failure> 
         ProviderCommand::Test { name } => test(name, context),
         ProviderCommand::Schema { name } => {
             let provider = provider::lookup(&name)?.make();
-            let schema = serde_json::to_string_pretty(&provider.config_schema().to_json()).unwrap_or_default();
+            let schema = serde_json::to_string_pretty(&provider.config_schema().to_json())
+                .unwrap_or_default();
             println!("{schema}");
             Ok(0)
         }
@@ -39,7 +40,11 @@ pub fn run(command: ProviderCommand, context: &Context) -> Result<i32, Failure> 
 fn configured(name: &str, context: &Context) -> Result<Box<dyn Provider>, Failure> {
     let entry = provider::lookup(name)?;
     let table = context.config.provider_table(entry.name)?;
-    Ok(provider::build(entry.name, &table, &context.provider_context()?)?)
+    Ok(provider::build(
+        entry.name,
+        &table,
+        &context.provider_context()?,
+    )?)
 }
 
 fn list(context: &Context) -> Result<i32, Failure> {
@@ -96,10 +101,17 @@ fn test(name: Option<String>, context: &Context) -> Result<i32, Failure> {
         arguments.insert("word".into(), "rock".into());
         request.arguments = Some(arguments);
         let started = Instant::now();
-        let outcome = runtime.block_on(provider::run_once(provider.as_ref(), &request, Box::new(NoSink)));
+        let outcome = runtime.block_on(provider::run_once(
+            provider.as_ref(),
+            &request,
+            Box::new(NoSink),
+        ));
         let millis = started.elapsed().as_secs_f64() * 1000.0;
         match outcome {
-            Ok(result) if result.result.as_ref().map(|r| &r.value) == Some(&serde_json::json!({"echo": "rock"})) => {
+            Ok(result)
+                if result.result.as_ref().map(|r| &r.value)
+                    == Some(&serde_json::json!({"echo": "rock"})) =>
+            {
                 let version = result
                     .metadata
                     .get("interpreter_version")

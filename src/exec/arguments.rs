@@ -41,7 +41,10 @@ pub fn parse_pair(item: &str) -> Result<(String, Value), ArgumentError> {
 
 /// Builds the arguments object: `--args-json` first, then each `--args` over it.
 /// `None` when neither was given (code without `main` may then run as a plain script).
-pub fn build(json: Option<&str>, pairs: &[String]) -> Result<Option<Map<String, Value>>, ArgumentError> {
+pub fn build(
+    json: Option<&str>,
+    pairs: &[String],
+) -> Result<Option<Map<String, Value>>, ArgumentError> {
     if json.is_none() && pairs.is_empty() {
         return Ok(None);
     }
@@ -57,7 +60,9 @@ pub fn build(json: Option<&str>, pairs: &[String]) -> Result<Option<Map<String, 
             };
             match serde_json::from_str::<Value>(&text) {
                 Ok(Value::Object(map)) => map,
-                Ok(other) => return Err(ArgumentError::NotAnObject(format!("got {}", kind(&other)))),
+                Ok(other) => {
+                    return Err(ArgumentError::NotAnObject(format!("got {}", kind(&other))))
+                }
                 Err(e) => return Err(ArgumentError::NotAnObject(e.to_string())),
             }
         }
@@ -87,25 +92,42 @@ mod tests {
 
     #[test]
     fn strings_and_json() {
-        assert_eq!(parse_pair("name=World").unwrap(), ("name".into(), json!("World")));
+        assert_eq!(
+            parse_pair("name=World").unwrap(),
+            ("name".into(), json!("World"))
+        );
         assert_eq!(parse_pair("eq=a=b").unwrap(), ("eq".into(), json!("a=b")));
         assert_eq!(parse_pair("count:=3").unwrap(), ("count".into(), json!(3)));
-        assert_eq!(parse_pair("xs:=[1,2]").unwrap(), ("xs".into(), json!([1, 2])));
+        assert_eq!(
+            parse_pair("xs:=[1,2]").unwrap(),
+            ("xs".into(), json!([1, 2]))
+        );
         assert_eq!(parse_pair("empty=").unwrap(), ("empty".into(), json!("")));
     }
 
     #[test]
     fn errors_name_the_argument() {
-        assert_eq!(parse_pair("oops"), Err(ArgumentError::MissingEquals("oops".into())));
-        assert!(matches!(parse_pair("n:={"), Err(ArgumentError::BadJson { .. })));
+        assert_eq!(
+            parse_pair("oops"),
+            Err(ArgumentError::MissingEquals("oops".into()))
+        );
+        assert!(matches!(
+            parse_pair("n:={"),
+            Err(ArgumentError::BadJson { .. })
+        ));
         assert_eq!(parse_pair("=x"), Err(ArgumentError::EmptyName("=x".into())));
     }
 
     #[test]
     fn pairs_override_the_object() {
-        let built = build(Some(r#"{"a":1,"b":2}"#), &["b:=3".into()]).unwrap().unwrap();
+        let built = build(Some(r#"{"a":1,"b":2}"#), &["b:=3".into()])
+            .unwrap()
+            .unwrap();
         assert_eq!(Value::Object(built), json!({"a":1,"b":3}));
         assert_eq!(build(None, &[]).unwrap(), None);
-        assert!(matches!(build(Some("[1]"), &[]), Err(ArgumentError::NotAnObject(_))));
+        assert!(matches!(
+            build(Some("[1]"), &[]),
+            Err(ArgumentError::NotAnObject(_))
+        ));
     }
 }

@@ -36,7 +36,12 @@ pub fn interpreter_flags(language: Language) -> &'static [&'static str] {
 }
 
 /// The argv that runs `code_path` under the harness (arguments file after it).
-pub fn argv(language: Language, interpreter: &str, extra_flags: &[String], code_path: &str) -> Vec<String> {
+pub fn argv(
+    language: Language,
+    interpreter: &str,
+    extra_flags: &[String],
+    code_path: &str,
+) -> Vec<String> {
     let mut argv = vec![interpreter.to_string()];
     argv.extend(interpreter_flags(language).iter().map(|s| s.to_string()));
     argv.extend(extra_flags.iter().cloned());
@@ -76,15 +81,31 @@ mod tests {
     fn messages_parse() {
         assert_eq!(
             HarnessMessage::parse(br#"{"kind":"result","value":{"a":[1]}}"#),
-            Some(HarnessMessage::Result { value: json!({"a":[1]}) })
+            Some(HarnessMessage::Result {
+                value: json!({"a":[1]})
+            })
         );
-        assert_eq!(HarnessMessage::parse(br#"{"kind":"no_main"}"#), Some(HarnessMessage::NoMain));
+        assert_eq!(
+            HarnessMessage::parse(br#"{"kind":"no_main"}"#),
+            Some(HarnessMessage::NoMain)
+        );
         assert_eq!(HarnessMessage::parse(b"garbage"), None);
     }
 
     #[test]
     fn argv_puts_the_harness_before_the_code() {
         let argv = argv(Language::Python, "/usr/bin/python3", &[], "/work/a.py");
-        assert_eq!(argv, ["/usr/bin/python3", "-I", "-u", "-B", "/rock/harness.py", "/work/a.py", "/rock/args.json"]);
+        assert_eq!(
+            argv,
+            [
+                "/usr/bin/python3",
+                "-I",
+                "-u",
+                "-B",
+                "/rock/harness.py",
+                "/work/a.py",
+                "/rock/args.json"
+            ]
+        );
     }
 }

@@ -2,8 +2,8 @@
 
 pub mod arguments;
 pub mod harness;
-pub mod render;
 mod language;
+pub mod render;
 mod request;
 mod result;
 

@@ -85,8 +85,15 @@ impl fmt::Display for Summary<'_> {
                 None => write!(f, "{}", result.status.as_str().replace('_', " "))?,
             },
         }
-        write!(f, ", exit {} in {took} [{provider}]{reset}", result.exit_code)?;
-        for (stream, truncated) in [("stdout", result.truncated.stdout), ("stderr", result.truncated.stderr)] {
+        write!(
+            f,
+            ", exit {} in {took} [{provider}]{reset}",
+            result.exit_code
+        )?;
+        for (stream, truncated) in [
+            ("stdout", result.truncated.stdout),
+            ("stderr", result.truncated.stderr),
+        ] {
             if truncated {
                 write!(
                     f,

@@ -10,13 +10,18 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::{
-    ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider, ProviderContext, ProviderError, Sink,
+    ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider, ProviderContext,
+    ProviderError, Sink,
 };
 use crate::exec::harness::{self, HarnessMessage, RUN_DIR};
-use crate::exec::{ExecRequest, ExecutionResult, Language, LimitHit, ResultValue, Status, Truncated};
+use crate::exec::{
+    ExecRequest, ExecutionResult, Language, LimitHit, ResultValue, Status, Truncated,
+};
 use crate::interpreter::{self, Interpreter};
 use crate::sandbox::spec::{ProcessLimits, SandboxFile, SandboxSpec, WORK_DIR};
-use crate::sandbox::{self, Cgroup, OutputSink, SandboxError, SandboxOutcome, SandboxRun, Termination};
+use crate::sandbox::{
+    self, Cgroup, OutputSink, SandboxError, SandboxOutcome, SandboxRun, Termination,
+};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -115,13 +120,25 @@ impl Provider for LocalProvider {
         schema()
     }
 
-    fn initialize(&mut self, config: &toml::Table, context: &ProviderContext) -> Result<(), ConfigError> {
+    fn initialize(
+        &mut self,
+        config: &toml::Table,
+        context: &ProviderContext,
+    ) -> Result<(), ConfigError> {
         self.validate_config(config)?;
         self.settings.interpreters = context.interpreters.clone();
         self.settings.cache_dir = context.cache_dir.clone();
-        let int = |key: &str| config.get(key).and_then(toml::Value::as_integer).map(|n| n as u64);
+        let int = |key: &str| {
+            config
+                .get(key)
+                .and_then(toml::Value::as_integer)
+                .map(|n| n as u64)
+        };
         let s = &mut self.settings;
-        if let Some(mode) = config.get("memory_enforcement").and_then(toml::Value::as_str) {
+        if let Some(mode) = config
+            .get("memory_enforcement")
+            .and_then(toml::Value::as_str)
+        {
             s.memory_enforcement = match mode {
                 "cgroup" => MemoryEnforcement::Cgroup,
                 "rlimit" => MemoryEnforcement::Rlimit,
@@ -130,8 +147,12 @@ impl Provider for LocalProvider {
         }
         s.max_processes = int("max_processes").unwrap_or(s.max_processes);
         s.max_open_files = int("max_open_files").unwrap_or(s.max_open_files);
-        s.max_file_size = int("max_file_size_mb").map(|n| n * MIB).unwrap_or(s.max_file_size);
-        s.tmpfs_size = int("tmpfs_size_mb").map(|n| n * MIB).unwrap_or(s.tmpfs_size);
+        s.max_file_size = int("max_file_size_mb")
+            .map(|n| n * MIB)
+            .unwrap_or(s.max_file_size);
+        s.tmpfs_size = int("tmpfs_size_mb")
+            .map(|n| n * MIB)
+            .unwrap_or(s.tmpfs_size);
         if let Some(cpu) = int("cpu_time") {
             s.cpu_time = (cpu > 0).then_some(cpu);
         }
@@ -220,9 +241,11 @@ impl Provider for LocalProvider {
         let settings = self.settings.clone();
         let request = request.clone();
         let id = instance.id.clone();
-        tokio::task::spawn_blocking(move || execute(&settings, &interpreter, &id, &request, sink.as_mut()))
-            .await
-            .map_err(|e| ProviderError::Unavailable(e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            execute(&settings, &interpreter, &id, &request, sink.as_mut())
+        })
+        .await
+        .map_err(|e| ProviderError::Unavailable(e.to_string()))?
     }
 
     /// Every run's sandbox is gone when `execute_code` returns: processes, mounts and
@@ -346,7 +369,8 @@ fn interpret(
     let message = outcome.result.as_deref().and_then(HarnessMessage::parse);
     if message == Some(HarnessMessage::NoMain) {
         return Err(ProviderError::BadInput(
-            "--args was given but the code defines no main() function: define main or drop --args".into(),
+            "--args was given but the code defines no main() function: define main or drop --args"
+                .into(),
         ));
     }
     let stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
@@ -354,12 +378,12 @@ fn interpret(
     let (exit_code, limit) = match outcome.termination {
         Termination::TimedOut => (124, Some(LimitHit::Time)),
         Termination::Signaled(libc::SIGKILL) if outcome.oom_killed => (137, Some(LimitHit::Memory)),
-        Termination::Exited(137)
-            if matches!(&message, Some(HarnessMessage::Limit { limit }) if limit == "memory") =>
-        {
+        Termination::Exited(137) if matches!(&message, Some(HarnessMessage::Limit { limit }) if limit == "memory") => {
             (137, Some(LimitHit::Memory))
         }
-        Termination::Signaled(_) | Termination::Exited(_) if v8_out_of_memory => (137, Some(LimitHit::Memory)),
+        Termination::Signaled(_) | Termination::Exited(_) if v8_out_of_memory => {
+            (137, Some(LimitHit::Memory))
+        }
         Termination::Signaled(libc::SIGXCPU) => (128 + libc::SIGXCPU, Some(LimitHit::Cpu)),
         Termination::Signaled(libc::SIGXFSZ) => (128 + libc::SIGXFSZ, Some(LimitHit::FileSize)),
         Termination::Signaled(signal) => (128 + signal, None),
@@ -384,7 +408,9 @@ fn interpret(
         metadata.insert("peak_memory_bytes".into(), json!(peak));
     }
     let result = match message {
-        Some(HarnessMessage::Result { value }) if status == Status::Success => Some(ResultValue::json(value)),
+        Some(HarnessMessage::Result { value }) if status == Status::Success => {
+            Some(ResultValue::json(value))
+        }
         _ => None,
     };
     Ok(ExecutionResult {

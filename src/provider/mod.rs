@@ -84,7 +84,11 @@ pub trait Provider: Send + Sync {
     }
 
     /// Applies a validated `[providers.<name>]` table (RAGFlow's `initialize`).
-    fn initialize(&mut self, config: &toml::Table, context: &ProviderContext) -> Result<(), ConfigError>;
+    fn initialize(
+        &mut self,
+        config: &toml::Table,
+        context: &ProviderContext,
+    ) -> Result<(), ConfigError>;
 
     async fn health_check(&self) -> Health;
 
@@ -179,6 +183,9 @@ mod tests {
     #[test]
     fn unknown_provider_suggests_the_nearest() {
         let err = lookup("locl").err().unwrap().to_string();
-        assert!(err.contains("unknown provider `locl` (did you mean `local`?)"), "{err}");
+        assert!(
+            err.contains("unknown provider `locl` (did you mean `local`?)"),
+            "{err}"
+        );
     }
 }

@@ -48,7 +48,12 @@ pub struct ConfigField {
 }
 
 impl ConfigField {
-    pub fn new(name: &'static str, kind: FieldType, label: &'static str, description: &'static str) -> Self {
+    pub fn new(
+        name: &'static str,
+        kind: FieldType,
+        label: &'static str,
+        description: &'static str,
+    ) -> Self {
         ConfigField {
             name,
             kind,
@@ -97,7 +102,12 @@ pub enum ConfigError {
     #[error("{key} must be {expected}")]
     WrongType { key: String, expected: &'static str },
     #[error("{key} must be between {min} and {max}, got {value}")]
-    OutOfRange { key: String, min: i64, max: i64, value: i64 },
+    OutOfRange {
+        key: String,
+        min: i64,
+        max: i64,
+        value: i64,
+    },
     #[error("{key} must be one of {}, got `{value}`", options.join(", "))]
     NotAnOption {
         key: String,
@@ -199,7 +209,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut current = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != *cb);
-            current.push((previous[j] + cost).min(previous[j + 1] + 1).min(current[j] + 1));
+            current.push(
+                (previous[j] + cost)
+                    .min(previous[j + 1] + 1)
+                    .min(current[j] + 1),
+            );
         }
         previous = current;
     }
@@ -227,13 +241,26 @@ mod tests {
     fn validation_names_the_problem() {
         let s = schema();
         assert!(s.validate("local", &table("max_processes = 5")).is_ok());
-        let err = s.validate("local", &table("max_processes = 50")).unwrap_err();
-        assert_eq!(err.to_string(), "providers.local.max_processes must be between 1 and 10, got 50");
-        let err = s.validate("local", &table("max_processes = \"5\"")).unwrap_err();
-        assert_eq!(err.to_string(), "providers.local.max_processes must be an integer");
+        let err = s
+            .validate("local", &table("max_processes = 50"))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "providers.local.max_processes must be between 1 and 10, got 50"
+        );
+        let err = s
+            .validate("local", &table("max_processes = \"5\""))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "providers.local.max_processes must be an integer"
+        );
         let err = s.validate("local", &table("mode = \"c\"")).unwrap_err();
         assert!(err.to_string().contains("must be one of a, b"));
         let err = s.validate("local", &table("max_proceses = 1")).unwrap_err();
-        assert!(err.to_string().contains("did you mean `max_processes`"), "{err}");
+        assert!(
+            err.to_string().contains("did you mean `max_processes`"),
+            "{err}"
+        );
     }
 }

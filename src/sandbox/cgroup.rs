@@ -31,7 +31,8 @@ impl Cgroup {
                 .find_map(|l| l.strip_prefix("0::"))
                 .ok_or("no cgroup v2 membership")?;
             let parent = Path::new(ROOT).join(parent.trim_start_matches('/'));
-            let enabled = fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap_or_default();
+            let enabled =
+                fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap_or_default();
             if !(enabled.contains("memory") && enabled.contains("pids")) {
                 return Err(format!(
                     "the memory and pids controllers are not delegated to {}",
@@ -77,7 +78,10 @@ impl Cgroup {
         };
         cgroup.write(&memory, "memory.limit_in_bytes", memory_bytes)?;
         // Present only with swap accounting; where it is, swap must not extend the limit.
-        let _ = fs::write(memory.join("memory.memsw.limit_in_bytes"), memory_bytes.to_string());
+        let _ = fs::write(
+            memory.join("memory.memsw.limit_in_bytes"),
+            memory_bytes.to_string(),
+        );
         cgroup.write(&pids, "pids.max", processes)?;
         Ok(cgroup)
     }

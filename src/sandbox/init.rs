@@ -205,7 +205,11 @@ fn apply_rlimits(limits: &ProcessLimits) -> Result<(), i32> {
         limits.cpu_seconds + 1,
     )?;
     set(Resource::RLIMIT_NPROC, limits.processes, limits.processes)?;
-    set(Resource::RLIMIT_NOFILE, limits.open_files, limits.open_files)?;
+    set(
+        Resource::RLIMIT_NOFILE,
+        limits.open_files,
+        limits.open_files,
+    )?;
     set(
         Resource::RLIMIT_FSIZE,
         limits.file_size_bytes,

@@ -105,8 +105,8 @@ pub fn run(run: SandboxRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutc
     // From here on, any early return must not leave the helper behind.
     let mut guard = HelperGuard(Some(&mut child));
 
-    let mut request =
-        serde_json::to_vec(&run.spec).map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
+    let mut request = serde_json::to_vec(&run.spec)
+        .map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
     request.push(b'\n');
     control
         .write_all(&request)
@@ -129,7 +129,10 @@ pub fn run(run: SandboxRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutc
         Source::new(stdout.map(OwnedFd::from), Channel::Stdout),
         Source::new(stderr.map(OwnedFd::from), Channel::Stderr),
         Source::new(Some(result_read), Channel::Result),
-        Source::new(control.try_clone().ok().map(OwnedFd::from), Channel::Control),
+        Source::new(
+            control.try_clone().ok().map(OwnedFd::from),
+            Channel::Control,
+        ),
     ];
     for source in &fds {
         if let Some(fd) = &source.fd {
@@ -314,11 +317,16 @@ fn write_id_maps(pid: i32) -> Result<(), String> {
         std::fs::write(format!("{proc}/{file}"), contents)
             .map_err(|e| format!("cannot write the sandbox's {file}: {e}"))
     };
-    let (uid, gid) = (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw());
+    let (uid, gid) = (
+        nix::unistd::geteuid().as_raw(),
+        nix::unistd::getegid().as_raw(),
+    );
     if uid == 0 {
         let host = ROOT_MODE_HOST_ID;
         write("uid_map", format!("0 0 1\n{SANDBOX_UID} {host} 1\n")).map_err(|e| {
-            format!("{e} (rock runs as root but cannot map the sandbox user to an unprivileged uid)")
+            format!(
+                "{e} (rock runs as root but cannot map the sandbox user to an unprivileged uid)"
+            )
         })?;
         write("gid_map", format!("0 0 1\n{SANDBOX_GID} {host} 1\n"))
     } else {

@@ -258,7 +258,10 @@ fn build_etc(new: &Path, network: bool) -> Result<(), String> {
     write(&etc.join("group"), group.as_bytes())?;
     write(&etc.join("hostname"), b"rock\n")?;
     if !network {
-        write(&etc.join("hosts"), b"127.0.0.1 localhost rock\n::1 localhost\n")?;
+        write(
+            &etc.join("hosts"),
+            b"127.0.0.1 localhost rock\n::1 localhost\n",
+        )?;
     }
     Ok(())
 }

@@ -17,11 +17,31 @@ function send(message) {
   fs.closeSync(RESULT_FD);
 }
 
-function report(err) {
-  const text = err && err.stack ? err.stack : String(err);
-  const own = (line) => line.includes(__filename) || line.includes('node:internal');
-  process.stderr.write(text.split('\n').filter((line) => !own(line)).join('\n') + '\n');
+// V8 raises this when memory outside its heap (a Buffer, an ArrayBuffer) can't be had.
+function outOfMemory(err) {
+  return err instanceof RangeError && /allocation failed/i.test(err.message);
 }
+
+function report(err) {
+  process.stderr.write(`${err && err.stack ? err.stack : String(err)}\n`);
+  if (outOfMemory(err)) {
+    send({ kind: 'limit', limit: 'memory' });
+    process.exit(137);
+  }
+}
+
+// Stack traces show the user's frames, not the harness's or the loader's beneath them.
+Error.prepareStackTrace = (err, frames) => {
+  const own = (f) => f.getFileName() === __filename;
+  const internal = (f) => !f.getFileName() || f.getFileName().startsWith('node:internal');
+  const theirs = frames.filter((f) => !own(f));
+  let kept = theirs;
+  while (kept.length > 0 && internal(kept[kept.length - 1])) kept = kept.slice(0, -1);
+  // An error raised by the loader itself (a syntax error) keeps the loader's frames.
+  if (kept.length === 0) kept = theirs.slice(0, 2);
+  const head = err.message ? `${err.name || 'Error'}: ${err.message}` : `${err.name || 'Error'}`;
+  return [head, ...kept.map((f) => `    at ${f}`)].join('\n');
+};
 
 const raw = fs.readFileSync(argsPath, 'utf8');
 const args = raw ? JSON.parse(raw) : null;
@@ -83,5 +103,12 @@ if (codePath.endsWith('.mjs')) {
   });
 } else {
   // Loaded synchronously: a syntax error is reported by Node itself, with its caret.
-  callMain(loadCommonJs());
+  let main;
+  try {
+    main = loadCommonJs();
+  } catch (err) {
+    if (outOfMemory(err)) report(err);
+    throw err;
+  }
+  callMain(main);
 }

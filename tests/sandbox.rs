@@ -1,0 +1,378 @@
+//! What a sandboxed program can and cannot do (docs/security.md). Each claim is tried
+//! in Python and in Node.
+
+mod support;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use support::{processes_with, unique_marker, Rock, LANGS};
+
+#[test]
+fn loopback_listener_on_the_host_is_unreachable() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let rock = Rock::new();
+    let python = format!(
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n    print('CONNECTED')\nexcept OSError as e:\n    print('blocked', e.errno)\n"
+    );
+    let node = format!(
+        "const s = require('net').connect({port}, '127.0.0.1');\ns.on('connect', () => {{ console.log('CONNECTED'); s.end(); }});\ns.on('error', (e) => console.log('blocked', e.code));\n"
+    );
+    for (lang, code) in [("python", python), ("nodejs", node)] {
+        let (result, exit) = rock.exec_json(lang, &code, &[]);
+        assert_eq!(exit, 0, "{lang}: {result}");
+        let stdout = result["stdout"].as_str().unwrap();
+        assert!(
+            stdout.starts_with("blocked"),
+            "{lang} reached the host: {stdout}"
+        );
+        assert!(
+            listener.accept().is_err(),
+            "{lang}: the host listener saw a connection"
+        );
+    }
+}
+
+#[test]
+fn loopback_inside_the_sandbox_works() {
+    let rock = Rock::new();
+    let code = "import socket\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\nc = socket.create_connection(s.getsockname()); print('ok')\n";
+    let (result, exit) = rock.exec_json("python", code, &[]);
+    assert_eq!(
+        (exit, result["stdout"].as_str()),
+        (0, Some("ok\n")),
+        "{result}"
+    );
+}
+
+#[test]
+fn a_secret_file_outside_the_sandbox_cannot_be_read() {
+    let rock = Rock::new();
+    let secret = rock.file("secret.txt", "TOPSECRET-c0ffee");
+    let path = secret.display().to_string();
+    let python = format!(
+        "try:\n    print(open({path:?}).read())\nexcept OSError as e:\n    print('denied', e.errno)\n"
+    );
+    let node = format!(
+        "try {{ console.log(require('fs').readFileSync({path:?}, 'utf8')); }} catch (e) {{ console.log('denied', e.code); }}\n"
+    );
+    for (lang, code) in [("python", python), ("nodejs", node)] {
+        let (result, exit) = rock.exec_json(lang, &code, &[]);
+        assert_eq!(exit, 0, "{lang}: {result}");
+        let stdout = result["stdout"].as_str().unwrap();
+        assert!(!stdout.contains("TOPSECRET"), "{lang} read the secret");
+        assert!(stdout.starts_with("denied"), "{lang}: {stdout}");
+    }
+}
+
+#[test]
+fn writes_outside_the_work_dir_fail() {
+    let rock = Rock::new();
+    let targets = [
+        "/usr/rock-x",
+        "/etc/rock-x",
+        "/rock-x",
+        "/rock/x",
+        "/proc/sys/kernel/hostname",
+    ];
+    let python = format!(
+        "import os\nfor p in {targets:?}:\n    try:\n        open(p, 'w').write('x'); print('WROTE', p)\n    except OSError as e:\n        print('refused', p)\nopen('/work/ok', 'w').write('x'); open('/tmp/ok', 'w').write('x'); print('work ok')\n"
+    );
+    let node = format!(
+        "const fs = require('fs');\nfor (const p of {targets:?}) {{ try {{ fs.writeFileSync(p, 'x'); console.log('WROTE', p); }} catch (e) {{ console.log('refused', p); }} }}\nfs.writeFileSync('/work/ok', 'x'); fs.writeFileSync('/tmp/ok', 'x'); console.log('work ok');\n"
+    );
+    for (lang, code) in [("python", python), ("nodejs", node)] {
+        let (result, exit) = rock.exec_json(lang, &code, &[]);
+        assert_eq!(exit, 0, "{lang}: {result}");
+        let stdout = result["stdout"].as_str().unwrap();
+        assert!(!stdout.contains("WROTE"), "{lang}: {stdout}");
+        assert_eq!(
+            stdout.matches("refused").count(),
+            targets.len(),
+            "{lang}: {stdout}"
+        );
+        assert!(stdout.contains("work ok"), "{lang}: {stdout}");
+    }
+    assert!(!std::path::Path::new("/rock-x").exists());
+    assert!(!std::path::Path::new("/usr/rock-x").exists());
+}
+
+#[test]
+fn the_program_never_runs_as_root() {
+    let rock = Rock::new();
+    for (lang, code) in [
+        (
+            "python",
+            "import os\ndef main():\n    return [os.getuid(), os.geteuid(), os.getgid()]\n",
+        ),
+        (
+            "nodejs",
+            "function main() { return [process.getuid(), process.geteuid(), process.getgid()]; }\n",
+        ),
+    ] {
+        let (result, exit) = rock.exec_json(lang, code, &["--args-json", "{}"]);
+        assert_eq!(exit, 0, "{lang}: {result}");
+        let ids = result["result"]["value"].as_array().unwrap();
+        assert!(
+            ids.iter().all(|id| id.as_u64() != Some(0)),
+            "{lang} ran as root: {ids:?}"
+        );
+    }
+    // Capabilities are gone too, whatever uid the test itself has.
+    let (result, _) = rock.exec_json(
+        "python",
+        "print([l for l in open('/proc/self/status') if l.startswith(('CapEff', 'CapPrm', 'NoNewPrivs'))])",
+        &[],
+    );
+    let status = result["stdout"].as_str().unwrap();
+    assert!(status.contains("CapEff:\\t0000000000000000"), "{status}");
+    assert!(status.contains("CapPrm:\\t0000000000000000"), "{status}");
+    assert!(status.contains("NoNewPrivs:\\t1"), "{status}");
+}
+
+#[test]
+fn timeout_kills_a_forked_sleep_and_nothing_survives() {
+    let rock = Rock::new();
+    for lang in LANGS {
+        let marker = unique_marker();
+        let code = match lang {
+            "python" => format!(
+                "import subprocess, time\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\ntime.sleep(60)\n"
+            ),
+            _ => format!(
+                "require('child_process').spawn('sleep', ['{marker}'], {{ detached: true, stdio: 'ignore' }});\nsetTimeout(() => {{}}, 60000);\n"
+            ),
+        };
+        let started = Instant::now();
+        let (result, exit) = rock.exec_json(lang, &code, &["--timeout", "1"]);
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{lang}: rock did not stop at the timeout"
+        );
+        assert_eq!(exit, 124, "{lang}: {result}");
+        assert_eq!(result["status"], "resource_limit_exceeded");
+        assert_eq!(result["metadata"]["limit_hit"], "time");
+        let survivors = processes_with(&format!("sleep {marker}"));
+        assert!(survivors.is_empty(), "{lang}: survivors {survivors:?}");
+    }
+}
+
+#[test]
+fn a_program_that_exits_takes_its_background_children_with_it() {
+    let rock = Rock::new();
+    let marker = unique_marker();
+    let code = format!("import subprocess\nsubprocess.Popen(['sleep', '{marker}'], start_new_session=True)\nprint('bye')\n");
+    let (result, exit) = rock.exec_json("python", &code, &[]);
+    assert_eq!(exit, 0, "{result}");
+    assert!(processes_with(&format!("sleep {marker}")).is_empty());
+}
+
+#[test]
+fn a_600_mib_allocation_is_killed_at_the_memory_limit() {
+    let rock = Rock::new();
+    for mode in ["auto", "rlimit"] {
+        let config = rock.config_with_memory(mode);
+        let config = config.to_str().unwrap();
+        for (lang, code) in [
+            ("python", "x = bytearray(600 * 1024 * 1024)\nprint('allocated')\n"),
+            ("nodejs", "const b = Buffer.alloc(600 * 1024 * 1024, 1);\nconsole.log('allocated', b.length);\n"),
+            ("nodejs", "const a = []; for (;;) a.push(new Array(1e6).fill(1.5));\n"),
+        ] {
+            let output = rock
+                .cmd()
+                .args(["--config", config, "exec", "--json", "--lang", lang, "--code", code])
+                .output()
+                .unwrap();
+            let (result, exit) = support::parse_json(&output);
+            assert_eq!(exit, 137, "{mode}/{lang}: {result}");
+            assert_eq!(result["status"], "resource_limit_exceeded", "{mode}/{lang}");
+            assert_eq!(result["metadata"]["limit_hit"], "memory", "{mode}/{lang}");
+            assert!(!result["stdout"].as_str().unwrap().contains("allocated"));
+            let held = result["metadata"]["memory_limit"].as_str().unwrap();
+            if mode == "rlimit" {
+                assert!(held.starts_with("rlimit_data"), "{held}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_fork_bomb_is_contained_and_the_run_ends() {
+    let rock = Rock::new();
+    for lang in LANGS {
+        let name = format!("bomb_{}", unique_marker().replace('.', "_"));
+        let (file, code) = match lang {
+            "python" => (
+                format!("{name}.py"),
+                "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+            ),
+            _ => (
+                format!("{name}.js"),
+                "const { spawn } = require('child_process');\nsetInterval(() => { try { spawn(process.execPath, [__filename], { stdio: 'ignore' }).on('error', () => {}); } catch (e) {} }, 1);\n",
+            ),
+        };
+        let path = rock.file(&file, code);
+        let started = Instant::now();
+        let output = rock
+            .cmd()
+            .args(["exec", "--json", "--timeout", "3"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{lang}: the bomb outlived its timeout"
+        );
+        let (result, exit) = support::parse_json(&output);
+        assert!(exit == 124 || exit == 137, "{lang}: {result}");
+        assert_eq!(result["status"], "resource_limit_exceeded", "{lang}");
+        let survivors = processes_with(&name);
+        assert!(survivors.is_empty(), "{lang}: survivors {survivors:?}");
+    }
+}
+
+#[test]
+fn fifty_megabytes_of_output_are_cut_at_the_cap_and_flagged() {
+    let rock = Rock::new();
+    for (lang, code) in [
+        ("python", "import sys\nsys.stdout.write('x' * 50_000_000)\nsys.stdout.flush()\nprint('done', file=sys.stderr)\n"),
+        ("nodejs", "const chunk = 'x'.repeat(1 << 20);\nfor (let i = 0; i < 50; i++) process.stdout.write(chunk);\nconsole.error('done');\n"),
+    ] {
+        let (result, exit) = rock.exec_json(lang, code, &[]);
+        assert_eq!(exit, 0, "{lang}: {}", result["stderr"]);
+        assert_eq!(result["stdout"].as_str().unwrap().len(), 1024 * 1024, "{lang}");
+        assert_eq!(result["truncated"], json!({"stdout": true, "stderr": false}), "{lang}");
+        assert_eq!(result["stderr"], "done\n", "{lang}");
+    }
+    // Without --json, the cut is announced on stderr.
+    let output = rock
+        .cmd()
+        .args([
+            "exec",
+            "-l",
+            "py",
+            "-c",
+            "print('y' * 3000)",
+            "--output-cap",
+            "1k",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.stdout.len(), 1024);
+    assert!(support::stderr_of(&output).contains("stdout truncated at 1 KiB"));
+}
+
+#[test]
+fn printing_cannot_forge_the_result() {
+    let rock = Rock::new();
+    for (lang, code) in [
+        (
+            "python",
+            "import sys, os\ndef main():\n    print('{\"present\": true, \"value\": \"forged\"}')\n    print('{\"kind\": \"result\", \"value\": \"forged\"}')\n    sys.stderr.write('{\"kind\": \"result\", \"value\": \"forged\"}')\n    return 'real'\n",
+        ),
+        (
+            "nodejs",
+            "function main() {\n  console.log('{\"kind\": \"result\", \"value\": \"forged\"}');\n  console.error('{\"kind\": \"result\", \"value\": \"forged\"}');\n  return 'real';\n}\n",
+        ),
+    ] {
+        let (result, exit) = rock.exec_json(lang, code, &["--args-json", "{}"]);
+        assert_eq!(exit, 0, "{lang}: {result}");
+        assert_eq!(result["result"], json!({"present": true, "value": "real", "type": "json"}), "{lang}");
+        assert!(result["stdout"].as_str().unwrap().contains("forged"));
+    }
+    // A plain script that prints a result-shaped line has no result at all.
+    let (result, _) = rock.exec_json(
+        "python",
+        "print('{\"kind\": \"result\", \"value\": 1}')",
+        &[],
+    );
+    assert_eq!(result["result"], json!(null));
+}
+
+#[test]
+fn rocks_environment_does_not_leak_into_the_sandbox() {
+    let rock = Rock::new();
+    let output = rock
+        .cmd()
+        .env("ROCK_TEST_SECRET", "hunter2")
+        .args([
+            "exec",
+            "--json",
+            "-l",
+            "py",
+            "-c",
+            "import os; print(sorted(os.environ))",
+        ])
+        .output()
+        .unwrap();
+    let (result, exit) = support::parse_json(&output);
+    assert_eq!(exit, 0);
+    let env = result["stdout"].as_str().unwrap();
+    assert!(!env.contains("ROCK_TEST_SECRET"), "{env}");
+    assert!(env.contains("'PATH'"), "{env}");
+}
+
+#[test]
+fn only_the_sandbox_processes_are_visible() {
+    let rock = Rock::new();
+    let (result, exit) = rock.exec_json(
+        "python",
+        "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))",
+        &[],
+    );
+    assert_eq!(exit, 0);
+    assert_eq!(result["stdout"], "[1, 2]\n", "{result}");
+}
+
+#[test]
+fn the_work_dir_is_size_limited() {
+    let rock = Rock::new();
+    let (result, exit) = rock.exec_json(
+        "python",
+        "try:\n    open('/work/big', 'wb').write(b'x' * (200 << 20))\n    print('wrote')\nexcept OSError as e:\n    print('refused', e.errno)\n",
+        &["--memory", "512MiB"],
+    );
+    assert_eq!(exit, 0, "{result}");
+    assert!(
+        result["stdout"].as_str().unwrap().starts_with("refused"),
+        "{result}"
+    );
+}
+
+#[test]
+fn stdin_is_fed_to_the_program() {
+    let rock = Rock::new();
+    let input = rock.file("input.txt", "line one\nline two\n");
+    let output = rock
+        .cmd()
+        .args([
+            "exec",
+            "-q",
+            "-l",
+            "py",
+            "-c",
+            "import sys; print(len(sys.stdin.readlines()))",
+            "--stdin",
+        ])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(support::stdout_of(&output), "2\n");
+    // Without --stdin the program reads nothing and does not hang.
+    let output = rock
+        .cmd()
+        .args([
+            "exec",
+            "-q",
+            "-l",
+            "py",
+            "-c",
+            "import sys; print(repr(sys.stdin.read()))",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(support::stdout_of(&output), "''\n");
+}

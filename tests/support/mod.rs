@@ -1,0 +1,121 @@
+//! Shared helpers: run the real `rock` binary with an isolated config and cache.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+
+pub struct Rock {
+    home: tempfile::TempDir,
+}
+
+impl Rock {
+    pub fn new() -> Self {
+        Rock {
+            home: tempfile::tempdir().expect("temp home"),
+        }
+    }
+
+    /// A `rock` command that sees no user config and caches in a temp dir.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("rock").expect("rock binary");
+        let home = self.home.path();
+        cmd.env_remove("ROCK_CONFIG")
+            .env_remove("ROCK_TIMEOUT")
+            .env_remove("ROCK_MEMORY")
+            .env_remove("ROCK_PROVIDER")
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.home.path()
+    }
+
+    /// Writes a file under the temp home and returns its path.
+    pub fn file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.home.path().join(name);
+        std::fs::write(&path, contents).expect("write test file");
+        path
+    }
+
+    /// Writes a config file selecting `memory_enforcement` for the local provider.
+    pub fn config_with_memory(&self, mode: &str) -> PathBuf {
+        self.file(
+            &format!("config-{mode}.toml"),
+            &format!("[providers.local]\nmemory_enforcement = \"{mode}\"\n"),
+        )
+    }
+
+    /// `rock exec --json` of inline code; returns the parsed result and the exit status.
+    pub fn exec_json(&self, lang: &str, code: &str, extra: &[&str]) -> (Value, i32) {
+        let output = self
+            .cmd()
+            .args(["exec", "--json", "--lang", lang, "--code", code])
+            .args(extra)
+            .output()
+            .expect("run rock");
+        parse_json(&output)
+    }
+}
+
+pub fn parse_json(output: &Output) -> (Value, i32) {
+    let code = output.status.code().unwrap_or(-1);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "rock printed no JSON ({e}); exit {code}\nstdout: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (value, code)
+}
+
+/// Both languages, with the same behaviour written in each.
+pub const LANGS: [&str; 2] = ["python", "nodejs"];
+
+/// A marker no other process on the machine has in its command line.
+pub fn unique_marker() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!("{}.{}", 4000 + std::process::id() % 1000, nanos % 1_000_000)
+}
+
+/// Processes whose command line contains `needle`.
+pub fn processes_with(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .chars()
+            .all(|c| c.is_ascii_digit())
+        {
+            continue;
+        }
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) {
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if cmdline.contains(needle) {
+                found.push(format!(
+                    "{}: {cmdline}",
+                    entry.file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    found
+}
+
+pub fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
