@@ -23,7 +23,7 @@ pub struct Interpreter {
 
 #[derive(Debug, thiserror::Error)]
 pub enum InterpreterError {
-    #[error("`{command}` was not found on PATH: install {language} or set languages.{language}.interpreter in the config")]
+    #[error("{}", not_found(command, *language))]
     NotFound { command: String, language: Language },
     #[error("`{command}` could not be run to identify it ({reason}); check languages.{language}.interpreter")]
     Unusable {
@@ -31,6 +31,15 @@ pub enum InterpreterError {
         language: Language,
         reason: String,
     },
+}
+
+fn not_found(command: &str, language: Language) -> String {
+    let problem = if command.contains('/') {
+        format!("`{command}` does not exist or is not executable")
+    } else {
+        format!("`{command}` was not found on PATH")
+    };
+    format!("{problem}: install {language} or set languages.{language}.interpreter in the config")
 }
 
 impl InterpreterError {

@@ -66,7 +66,7 @@ pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
     let sink: provider::Sink = if json {
         Box::new(crate::sandbox::NoSink)
     } else {
-        Box::new(render::LiveOutput::default())
+        Box::new(render::LiveOutput)
     };
     let result = runtime()?.block_on(provider::run_once(provider.as_ref(), &request, sink))?;
 

@@ -35,12 +35,17 @@ pub fn interpreter_flags(language: Language) -> &'static [&'static str] {
     }
 }
 
-/// The argv that runs `code_path` under the harness (arguments file after it).
+/// The fd on which a gated harness waits for its go-ahead (see `SandboxSpec::gated`).
+pub const GATE_FD: &str = "4";
+
+/// The argv that runs `code_path` under the harness (arguments file after it, then the
+/// gate fd when the harness must wait before running user code).
 pub fn argv(
     language: Language,
     interpreter: &str,
     extra_flags: &[String],
     code_path: &str,
+    gated: bool,
 ) -> Vec<String> {
     let mut argv = vec![interpreter.to_string()];
     argv.extend(interpreter_flags(language).iter().map(|s| s.to_string()));
@@ -48,6 +53,9 @@ pub fn argv(
     argv.push(format!("{RUN_DIR}/{}", file_name(language)));
     argv.push(code_path.to_string());
     argv.push(format!("{RUN_DIR}/args.json"));
+    if gated {
+        argv.push(GATE_FD.to_string());
+    }
     argv
 }
 
@@ -94,7 +102,13 @@ mod tests {
 
     #[test]
     fn argv_puts_the_harness_before_the_code() {
-        let argv = argv(Language::Python, "/usr/bin/python3", &[], "/work/a.py");
+        let argv = argv(
+            Language::Python,
+            "/usr/bin/python3",
+            &[],
+            "/work/a.py",
+            false,
+        );
         assert_eq!(
             argv,
             [

@@ -173,6 +173,7 @@ impl Provider for LocalProvider {
                 files: vec![],
                 network: false,
                 limits: process_limits(&settings, 1, None),
+                gated: false,
             };
             let outcome = sandbox::run(
                 SandboxRun {
@@ -314,7 +315,13 @@ fn execute(
         .cpu_time
         .unwrap_or_else(|| request.timeout.as_secs_f64().ceil().max(1.0) as u64);
     let spec = SandboxSpec {
-        argv: harness::argv(language, &executable, &extra_flags, &code_path),
+        argv: harness::argv(
+            language,
+            &executable,
+            &extra_flags,
+            &code_path,
+            cgroup.is_some(),
+        ),
         env: base_env(interpreter.executable.parent()),
         ro_binds,
         files: vec![
@@ -337,6 +344,7 @@ fn execute(
             cpu_seconds,
             cgroup.is_none().then_some(request.memory_bytes),
         ),
+        gated: false,
     };
     let outcome = sandbox::run(
         SandboxRun {

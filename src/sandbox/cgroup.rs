@@ -92,12 +92,9 @@ impl Cgroup {
             .map_err(|e| format!("cannot set {}: {e}", dir.join(file).display()))
     }
 
-    pub fn add(&self, pid: i32) -> Result<(), String> {
-        for dir in self.dirs() {
-            fs::write(dir.join("cgroup.procs"), pid.to_string())
-                .map_err(|e| format!("cannot move the sandbox into {}: {e}", dir.display()))?;
-        }
-        Ok(())
+    /// The files a pid is written to, to move that process in (see [`attach`]).
+    pub fn procs_files(&self) -> Vec<PathBuf> {
+        self.dirs().iter().map(|d| d.join("cgroup.procs")).collect()
     }
 
     /// Whether the kernel's OOM killer killed a process of this cgroup.
@@ -147,6 +144,17 @@ impl Drop for Cgroup {
             }
         }
     }
+}
+
+/// Moves `pid` into the cgroup. On v1 this waits for an RCU grace period (the kernel's
+/// threadgroup lock), often 10 ms or more, which is why `sandbox::run` does it off the
+/// critical path while the interpreter starts.
+pub fn attach(procs_files: &[PathBuf], pid: i32) -> Result<(), String> {
+    for file in procs_files {
+        fs::write(file, pid.to_string())
+            .map_err(|e| format!("cannot move the program into {}: {e}", file.display()))?;
+    }
+    Ok(())
 }
 
 fn make_dir(dir: &Path) -> Result<(), String> {

@@ -23,16 +23,14 @@ pub const INIT_ARG: &str = "__rock-sandbox-init";
 /// Fds the parent hands the helper.
 pub const CONTROL_FD: i32 = 3;
 pub const RESULT_FD: i32 = 4;
+pub const GATE_FD: i32 = 5;
 
 /// Entry point of the helper process. Never returns.
 pub fn main() -> ! {
     // SAFETY: fd 3 is the control socket the parent passed; nothing else owns it.
     let control = unsafe { UnixStream::from_raw_fd(CONTROL_FD) };
     set_cloexec(CONTROL_FD);
-    let code = match helper(control) {
-        Ok(code) => code,
-        Err(_) => 1,
-    };
+    let code = helper(control).unwrap_or(1);
     unsafe { libc::_exit(code) }
 }
 
@@ -127,6 +125,7 @@ fn init(spec: &SandboxSpec, reporter: &mut Reporter) -> i32 {
         }
         Ok(ForkResult::Parent { child }) => child,
     };
+    reporter.send(&InitEvent::Forked);
     close_program_fds();
 
     // Reap everything; the program's own end is the sandbox's end.
@@ -171,11 +170,18 @@ fn exec_program(spec: &SandboxSpec) -> i32 {
     if unsafe { libc::chdir(c"/work".as_ptr()) } != 0 {
         return nix::errno::Errno::last_raw();
     }
-    // The result pipe becomes fd 3; everything else above stderr is closed.
+    // The result pipe becomes fd 3 and the gate fd 4; everything else above stderr is closed.
     if unsafe { libc::dup2(RESULT_FD, 3) } < 0 {
         return nix::errno::Errno::last_raw();
     }
-    unsafe { libc::syscall(libc::SYS_close_range, 4u32, u32::MAX, 0u32) };
+    let mut first_closed = 4u32;
+    if spec.gated {
+        if unsafe { libc::dup2(GATE_FD, 4) } < 0 {
+            return nix::errno::Errno::last_raw();
+        }
+        first_closed = 5;
+    }
+    unsafe { libc::syscall(libc::SYS_close_range, first_closed, u32::MAX, 0u32) };
 
     let argv: Vec<CString> = spec
         .argv
@@ -335,6 +341,7 @@ fn close_program_fds() {
             libc::close(null);
         }
         libc::close(RESULT_FD);
+        libc::close(GATE_FD);
     }
 }
 

@@ -92,16 +92,27 @@ impl SandboxError {
 }
 
 /// Runs the program described by `run.spec` to its end, its timeout or its death.
-pub fn run(run: SandboxRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutcome, SandboxError> {
+pub fn run(
+    mut run: SandboxRun<'_>,
+    sink: &mut dyn OutputSink,
+) -> Result<SandboxOutcome, SandboxError> {
     let start = Instant::now();
+    run.spec.gated = run.cgroup.is_some();
     let (mut control, control_child) =
         UnixStream::pair().map_err(|e| SandboxError::io("cannot create the control socket", e))?;
     let (result_read, result_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| SandboxError::io("cannot create the result pipe", e))?;
+    let (gate_read, gate_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map_err(|e| SandboxError::io("cannot create the gate pipe", e))?;
 
-    let mut child = spawn_helper(&run, &control_child, &result_write)?;
+    let mut child = spawn_helper(&run, &control_child, &result_write, &gate_read)?;
     drop(control_child);
     drop(result_write);
+    drop(gate_read);
+    let mut gate = Some(gate_write);
+    let attach_error: std::sync::Arc<std::sync::Mutex<Option<String>>> = Default::default();
+    let mut attacher: Option<std::thread::JoinHandle<()>> = None;
+    let mut forked = false;
     // From here on, any early return must not leave the helper behind.
     let mut guard = HelperGuard(Some(&mut child));
 
@@ -112,9 +123,6 @@ pub fn run(run: SandboxRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutc
         .write_all(&request)
         .map_err(|e| SandboxError::io("cannot reach the sandbox helper", e))?;
     let helper_pid = guard.pid();
-    if let Some(cgroup) = run.cgroup {
-        cgroup.add(helper_pid).map_err(SandboxError::Setup)?;
-    }
     if let (Some(data), Some(mut stdin)) = (run.stdin.clone(), guard.take_stdin()) {
         // A program that never reads its stdin must not block the run.
         std::thread::spawn(move || {
@@ -213,6 +221,7 @@ pub fn run(run: SandboxRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutc
                     }
                 }
                 InitEvent::Init { pid } => init_pid = Some(pid),
+                InitEvent::Forked => forked = true,
                 InitEvent::SetupError { message } => {
                     failure.get_or_insert(SandboxError::Setup(message));
                 }
@@ -227,9 +236,48 @@ pub fn run(run: SandboxRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutc
                 InitEvent::InitDied { status } => init_died = Some(status),
             }
         }
+        if let (true, Some(init), Some(cgroup)) = (forked, init_pid, run.cgroup) {
+            forked = false;
+            // The program starts its interpreter while it is moved into the cgroup; the
+            // harness runs no user code before the gate byte says the move is done.
+            let files = cgroup.procs_files();
+            let gate = gate.take();
+            let error = attach_error.clone();
+            attacher = Some(std::thread::spawn(move || {
+                let moved = program_pid(init).and_then(|pid| {
+                    cgroup::attach(&files, pid).inspect_err(|_| unsafe {
+                        libc::kill(pid, libc::SIGKILL);
+                    })
+                });
+                match moved {
+                    Ok(()) => {
+                        if let Some(gate) = gate {
+                            let _ = std::fs::File::from(gate).write_all(b"g");
+                        }
+                    }
+                    Err(message) => {
+                        *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message)
+                    }
+                }
+            }));
+        }
     }
     // The init's pid may be reused once it is gone; only the helper (our child) is safe to kill.
     guard.reap();
+    drop(gate);
+    if let Some(attacher) = attacher {
+        let _ = attacher.join();
+    }
+    // A program that ended before it could be moved needs no cgroup; otherwise it was killed.
+    if let Some(message) = attach_error
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+    {
+        if exited.is_none() {
+            failure.get_or_insert(SandboxError::Setup(message));
+        }
+    }
     let wall = start.elapsed();
     if let Some(err) = failure {
         return Err(err);
@@ -265,13 +313,26 @@ pub fn run(run: SandboxRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutc
     })
 }
 
+/// The host pid of the program: the init's only child.
+fn program_pid(init: i32) -> Result<i32, String> {
+    let children = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children"))
+        .map_err(|e| format!("cannot find the sandboxed program: {e}"))?;
+    children
+        .split_whitespace()
+        .next()
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| "cannot find the sandboxed program: it is already gone".to_string())
+}
+
 fn spawn_helper(
     run: &SandboxRun<'_>,
     control: &UnixStream,
     result: &OwnedFd,
+    gate: &OwnedFd,
 ) -> Result<Child, SandboxError> {
     let control_fd = control.as_raw_fd();
     let result_fd = result.as_raw_fd();
+    let gate_fd = gate.as_raw_fd();
     let mut command = Command::new(&run.helper);
     command
         .arg(init::INIT_ARG)
@@ -289,10 +350,13 @@ fn spawn_helper(
             // Move both fds out of the way first, so that dup2 onto 3 and 4 can't clobber them.
             let control_high = libc::fcntl(control_fd, libc::F_DUPFD_CLOEXEC, 10);
             let result_high = libc::fcntl(result_fd, libc::F_DUPFD_CLOEXEC, 10);
+            let gate_high = libc::fcntl(gate_fd, libc::F_DUPFD_CLOEXEC, 10);
             if control_high < 0
                 || result_high < 0
+                || gate_high < 0
                 || libc::dup2(control_high, init::CONTROL_FD) < 0
                 || libc::dup2(result_high, init::RESULT_FD) < 0
+                || libc::dup2(gate_high, init::GATE_FD) < 0
             {
                 return Err(std::io::Error::last_os_error());
             }

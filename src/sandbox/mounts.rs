@@ -244,7 +244,7 @@ fn build_etc(new: &Path, network: bool) -> Result<(), String> {
     mkdir(&etc)?;
     let shared = ETC_ENTRIES
         .iter()
-        .chain(network.then_some(ETC_NETWORK_ENTRIES).unwrap_or(&[]));
+        .chain(if network { ETC_NETWORK_ENTRIES } else { &[] });
     for entry in shared {
         mirror(&Path::new("/oldroot/etc").join(entry), &etc.join(entry))?;
     }

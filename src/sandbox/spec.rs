@@ -23,6 +23,10 @@ pub struct SandboxSpec {
     /// Share the host's network instead of a private loopback-only one.
     pub network: bool,
     pub limits: ProcessLimits,
+    /// The program gets fd 4, a pipe that yields one byte once it is inside its cgroup;
+    /// the harness reads it before running any user code. Set by `sandbox::run`.
+    #[serde(default)]
+    pub gated: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +58,8 @@ pub enum InitEvent {
     Unshared,
     /// The init (pid 1 of the sandbox) runs, with this host pid.
     Init { pid: i32 },
+    /// The init forked the program (its host pid is the init's only child).
+    Forked,
     /// Building the sandbox failed before the program started.
     SetupError { message: String },
     /// `execve` of the interpreter failed.

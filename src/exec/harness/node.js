@@ -5,7 +5,13 @@ const fs = require('fs');
 const path = require('path');
 const Module = require('module');
 
-const [codePath, argsPath] = process.argv.slice(2);
+const [codePath, argsPath, gateFd] = process.argv.slice(2);
+if (gateFd !== undefined) {
+  // Wait until rock has moved this process into its cgroup: no user code before.
+  const go = Buffer.alloc(1);
+  if (fs.readSync(Number(gateFd), go, 0, 1, null) !== 1 || go[0] !== 0x67) process.exit(125);
+  fs.closeSync(Number(gateFd));
+}
 const RESULT_FD = 3;
 const MAIN = Symbol.for('rock.main');
 process.argv = [process.argv[0], codePath];

@@ -10,6 +10,12 @@ def _rock_run():
     code_path, args_path = sys.argv[1], sys.argv[2]
     result_fd = 3
     os.set_inheritable(result_fd, False)
+    if len(sys.argv) > 3:
+        # Wait until rock has moved this process into its cgroup: no user code before.
+        gate = int(sys.argv[3])
+        if os.read(gate, 1) != b"g":
+            os._exit(125)
+        os.close(gate)
 
     def send(message):
         data = json.dumps(message, ensure_ascii=False, allow_nan=False).encode()

@@ -1,0 +1,193 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'rock'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'rock' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run code in a sandbox, calling main(**arguments) when the code defines it')
+            [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'List, test and describe sandbox providers')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rock;exec' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Code given inline instead of a file')
+            [CompletionResult]::new('--code', '--code', [CompletionResultType]::ParameterName, 'Code given inline instead of a file')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'python (python3, py) or nodejs (node, javascript, js); default: from the file''s extension')
+            [CompletionResult]::new('--lang', '--lang', [CompletionResultType]::ParameterName, 'python (python3, py) or nodejs (node, javascript, js); default: from the file''s extension')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'An argument for main(): name=value for a string, name:=json for any JSON value')
+            [CompletionResult]::new('--args', '--args', [CompletionResultType]::ParameterName, 'An argument for main(): name=value for a string, name:=json for any JSON value')
+            [CompletionResult]::new('--args-json', '--args-json', [CompletionResultType]::ParameterName, 'All arguments as one JSON object, or @file.json')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Wall-clock limit in seconds [default: 10]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Wall-clock limit in seconds [default: 10]')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]')
+            [CompletionResult]::new('--output-cap', '--output-cap', [CompletionResultType]::ParameterName, 'Keep at most this much of stdout and of stderr [default: 1MiB]')
+            [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Feed this file (or - for rock''s own stdin) to the program''s stdin')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'The sandbox provider [default: local]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'The sandbox provider [default: local]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Let the program use the host''s network (default: loopback only)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object with every field of the result instead of the program''s output')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;provider' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every provider and whether it can run code now')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Check a provider''s health and run a tiny program in each of its languages')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print a provider''s config schema as JSON')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rock;provider;list' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;provider;test' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;provider;schema' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;provider;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every provider and whether it can run code now')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Check a provider''s health and run a tiny program in each of its languages')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print a provider''s config schema as JSON')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rock;provider;help;list' {
+            break
+        }
+        'rock;provider;help;test' {
+            break
+        }
+        'rock;provider;help;schema' {
+            break
+        }
+        'rock;provider;help;help' {
+            break
+        }
+        'rock;completions' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;help' {
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run code in a sandbox, calling main(**arguments) when the code defines it')
+            [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'List, test and describe sandbox providers')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rock;help;exec' {
+            break
+        }
+        'rock;help;provider' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show every provider and whether it can run code now')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Check a provider''s health and run a tiny program in each of its languages')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print a provider''s config schema as JSON')
+            break
+        }
+        'rock;help;provider;list' {
+            break
+        }
+        'rock;help;provider;test' {
+            break
+        }
+        'rock;help;provider;schema' {
+            break
+        }
+        'rock;help;completions' {
+            break
+        }
+        'rock;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

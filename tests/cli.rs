@@ -1,0 +1,156 @@
+//! The rest of the command line: providers, completions, help.
+
+mod support;
+
+use support::{stderr_of, stdout_of, Rock};
+
+#[test]
+fn provider_list_shows_local_as_healthy() {
+    let output = Rock::new()
+        .cmd()
+        .args(["provider", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("local"))
+        .expect("a local row");
+    assert!(line.split_whitespace().nth(1) == Some("ok"), "{stdout}");
+}
+
+#[test]
+fn provider_test_runs_a_round_trip_per_language() {
+    let output = Rock::new()
+        .cmd()
+        .args(["provider", "test", "local"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let stdout = stdout_of(&output);
+    assert!(stdout.starts_with("local: healthy"), "{stdout}");
+    for lang in ["python", "nodejs"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(lang))
+            .expect(lang);
+        assert!(
+            line.contains(" ok ") && line.contains("ms round trip"),
+            "{line}"
+        );
+    }
+    // Without a name, the default provider is tested.
+    let output = Rock::new()
+        .cmd()
+        .args(["provider", "test"])
+        .output()
+        .unwrap();
+    assert!(stdout_of(&output).starts_with("local: healthy"));
+}
+
+#[test]
+fn provider_test_fails_clearly_when_an_interpreter_is_missing() {
+    let rock = Rock::new();
+    let config = rock.file(
+        "c.toml",
+        "[languages.nodejs]\ninterpreter = \"/nonexistent/node\"\n",
+    );
+    let output = rock
+        .cmd()
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "provider",
+            "test",
+            "local",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(125));
+    assert!(
+        stdout_of(&output).contains("nodejs   FAILED"),
+        "{}",
+        stdout_of(&output)
+    );
+    assert!(stderr_of(&output).contains("failed the round trip in 1 language"));
+}
+
+#[test]
+fn provider_schema_is_json_in_ragflows_field_format() {
+    let output = Rock::new()
+        .cmd()
+        .args(["provider", "schema", "local"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let field = &schema["max_processes"];
+    assert_eq!(field["type"], "integer");
+    assert_eq!(field["default"], 64);
+    assert_eq!(field["required"], false);
+    assert_eq!(field["secret"], false);
+    assert!(field["label"].is_string() && field["description"].is_string());
+    assert_eq!(
+        schema["memory_enforcement"]["options"],
+        serde_json::json!(["auto", "cgroup", "rlimit"])
+    );
+}
+
+#[test]
+fn invalid_provider_config_is_refused() {
+    let rock = Rock::new();
+    let config = rock.file("c.toml", "[providers.local]\nmax_processes = 0\n");
+    let output = rock
+        .cmd()
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "exec",
+            "-l",
+            "py",
+            "-c",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(125));
+    assert!(stderr_of(&output)
+        .contains("providers.local.max_processes must be between 1 and 4096, got 0"));
+}
+
+#[test]
+fn checked_in_completions_are_current() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    for (shell, file) in [
+        ("bash", "rock.bash"),
+        ("zsh", "_rock"),
+        ("fish", "rock.fish"),
+        ("powershell", "_rock.ps1"),
+        ("elvish", "rock.elv"),
+    ] {
+        let output = Rock::new()
+            .cmd()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        let checked_in = std::fs::read_to_string(format!("{root}/completions/{file}")).unwrap();
+        assert!(
+            stdout_of(&output) == checked_in,
+            "completions/{file} is stale: run `cargo run -- completions {shell} > completions/{file}`"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_125_and_help_exits_0() {
+    let output = Rock::new()
+        .cmd()
+        .args(["exec", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(125));
+    let output = Rock::new().cmd().arg("--help").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout_of(&output).contains("Run code in a sandbox"));
+}
