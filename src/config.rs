@@ -88,6 +88,13 @@ impl Config {
         self.typed(key, "an integer", toml::Value::as_integer)
     }
 
+    /// Seconds, written as an integer or a float.
+    pub fn seconds(&self, key: &str) -> Result<Option<f64>, ConfigFileError> {
+        self.typed(key, "a number of seconds", |v| {
+            v.as_float().or_else(|| v.as_integer().map(|n| n as f64))
+        })
+    }
+
     pub fn boolean(&self, key: &str) -> Result<Option<bool>, ConfigFileError> {
         self.typed(key, "a boolean", toml::Value::as_bool)
     }

@@ -249,3 +249,15 @@ fn an_if_main_guard_does_not_call_main_twice() {
     let (result, _) = rock.exec_json("python", code, &["--args", "n:=1"]);
     assert_eq!(result["result"]["value"], json!(1), "{result}");
 }
+
+#[test]
+fn a_program_writing_the_result_fd_cannot_fake_rocks_own_errors() {
+    let rock = Rock::new();
+    let (result, exit) = rock.exec_json(
+        "python",
+        "import os\nos.write(3, b'{\"kind\": \"no_main\"}')\nprint('ran')\n",
+        &[],
+    );
+    assert_eq!(exit, 0, "{result}");
+    assert_eq!(result["stdout"], "ran\n");
+}

@@ -328,17 +328,51 @@ fn only_the_sandbox_processes_are_visible() {
 }
 
 #[test]
-fn the_work_dir_is_size_limited() {
+fn the_work_dir_and_tmp_are_size_limited() {
     let rock = Rock::new();
-    let (result, exit) = rock.exec_json(
-        "python",
-        "try:\n    open('/work/big', 'wb').write(b'x' * (200 << 20))\n    print('wrote')\nexcept OSError as e:\n    print('refused', e.errno)\n",
-        &["--memory", "512MiB"],
+    // A file size limit above the tmpfs size, so that only the tmpfs can refuse.
+    let config = rock.file(
+        "c.toml",
+        "[providers.local]\nmax_file_size_mb = 1024\ntmpfs_size_mb = 32\n",
     );
+    for dir in ["/work", "/tmp", "/dev/shm"] {
+        let code = format!(
+            "try:\n    open('{dir}/big', 'wb').write(b'x' * (100 << 20))\n    print('wrote')\nexcept OSError as e:\n    print('refused', e.errno)\n"
+        );
+        let output = rock
+            .cmd()
+            .args([
+                "--config",
+                config.to_str().unwrap(),
+                "exec",
+                "--json",
+                "--memory",
+                "512MiB",
+                "-l",
+                "py",
+                "-c",
+                &code,
+            ])
+            .output()
+            .unwrap();
+        let (result, exit) = support::parse_json(&output);
+        assert_eq!(exit, 0, "{dir}: {result}");
+        assert_eq!(
+            result["stdout"], "refused 28\n",
+            "{dir}: ENOSPC expected: {result}"
+        );
+    }
+}
+
+#[test]
+fn dev_holds_only_the_harmless_devices_and_is_read_only() {
+    let rock = Rock::new();
+    let code = "import os\nprint(sorted(os.listdir('/dev')))\ntry:\n    open('/dev/new', 'w')\n    print('created')\nexcept OSError as e:\n    print('refused', e.errno)\nprint(len(open('/dev/urandom', 'rb').read(8)))\n";
+    let (result, exit) = rock.exec_json("python", code, &[]);
     assert_eq!(exit, 0, "{result}");
-    assert!(
-        result["stdout"].as_str().unwrap().starts_with("refused"),
-        "{result}"
+    assert_eq!(
+        result["stdout"],
+        "['fd', 'full', 'null', 'random', 'shm', 'stderr', 'stdin', 'stdout', 'urandom', 'zero']\nrefused 30\n8\n"
     );
 }
 

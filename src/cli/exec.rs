@@ -114,7 +114,7 @@ fn build_request(args: &ExecArgs, context: &Context) -> Result<ExecRequest, Fail
     let config = &context.config;
     let timeout = match args.timeout {
         Some(secs) => Some(secs),
-        None => config.integer("default.timeout")?.map(|n| n as f64),
+        None => config.seconds("default.timeout")?,
     };
     if let Some(secs) = timeout {
         if !(secs > 0.0 && secs <= 86_400.0) {

@@ -75,7 +75,7 @@ impl fmt::Display for Summary<'_> {
             )?,
             Some("memory") => write!(
                 f,
-                "killed at the memory limit of {}",
+                "stopped at the memory limit of {}",
                 crate::size::format(self.request.memory_bytes)
             )?,
             Some("cpu") => write!(f, "killed at the CPU time limit")?,

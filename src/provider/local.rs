@@ -365,7 +365,8 @@ fn execute(
         SandboxError::Setup(message) => ProviderError::Unavailable(message),
     })?;
     drop(cgroup);
-    interpret(outcome, metadata, memory_limit != "cgroup")
+    let had_arguments = request.arguments.as_ref().is_some_and(|a| !a.is_empty());
+    interpret(outcome, metadata, memory_limit != "cgroup", had_arguments)
 }
 
 /// Turns what the sandbox saw into the common result, with the container exit codes.
@@ -373,9 +374,11 @@ fn interpret(
     outcome: SandboxOutcome,
     mut metadata: Map<String, Value>,
     heap_limited: bool,
+    had_arguments: bool,
 ) -> Result<ExecutionResult, ProviderError> {
     let message = outcome.result.as_deref().and_then(HarnessMessage::parse);
-    if message == Some(HarnessMessage::NoMain) {
+    // The program can write fd 3 itself; only believe `no_main` when there were arguments.
+    if message == Some(HarnessMessage::NoMain) && had_arguments {
         return Err(ProviderError::BadInput(
             "--args was given but the code defines no main() function: define main or drop --args"
                 .into(),

@@ -290,7 +290,16 @@ fn build_dev(new: &Path, shm_bytes: u64) -> Result<(), String> {
     ] {
         symlink(target, dev.join(name)).map_err(|e| describe("create link", &dev, e))?;
     }
-    tmpfs(&dev.join("shm"), &format!("mode=1777,size={shm_bytes}"))
+    tmpfs(&dev.join("shm"), &format!("mode=1777,size={shm_bytes}"))?;
+    // Nothing may be added to /dev itself (the device binds and /dev/shm stay as they are).
+    mount(
+        None::<&str>,
+        &dev,
+        None::<&str>,
+        MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        Some("mode=0755,size=65536"),
+    )
+    .map_err(|e| format!("could not make /dev read-only: {e}"))
 }
 
 fn write_files(new: &Path, spec: &SandboxSpec) -> Result<(), String> {

@@ -37,7 +37,8 @@ pub struct SandboxFile {
     pub contents: Vec<u8>,
 }
 
-/// Limits applied inside the sandbox by the init process (rlimits, tmpfs sizes).
+/// Limits applied inside the sandbox: rlimits (set by the program's own process before
+/// exec) and tmpfs sizes (by the init).
 /// Wall-clock timeout, output caps and cgroups are the parent's job.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProcessLimits {
