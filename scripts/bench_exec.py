@@ -4,7 +4,7 @@ same interpreter (no sandbox), in one hyperfine run, and write the ratios and ro
 peak RSS to docs/benchmarks.md.
 
 Usage: python3 scripts/bench_exec.py [--runs N]
-Needs hyperfine (apt-get install hyperfine) and builds rock in release mode.
+Builds rock in release mode; needs python3 and node.
 """
 
 import argparse
@@ -12,7 +12,10 @@ import datetime
 import json
 import os
 import platform
+import random
+import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +47,27 @@ def real_interpreter(probe):
     return os.path.realpath(out)
 
 
+def interleaved(commands, runs, env, warmup=5):
+    """Times each command `runs` times, alternating between them in a shuffled order each
+    round, so that the machine's load drifts over all of them alike (one shared run)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 3)  # the harness's result fd, for the direct runs
+    times = {name: [] for name in commands}
+    order = list(commands)
+    for round_ in range(warmup + runs):
+        random.shuffle(order)
+        for name in order:
+            started = time.perf_counter()
+            subprocess.run(
+                shlex.split(commands[name]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(3,), env=env, check=True,
+            )
+            if round_ >= warmup:
+                times[name].append(time.perf_counter() - started)
+    return {name: {"median": statistics.median(t), "mean": statistics.mean(t), "stdev": statistics.stdev(t)}
+            for name, t in times.items()}
+
+
 def peak_rss_kib(cmd, samples=5):
     """VmHWM of the rock process itself (not its sandbox), polled until it exits."""
     peaks = []
@@ -67,8 +91,6 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=60)
     args = parser.parse_args()
-    if not shutil.which("hyperfine"):
-        sys.exit("hyperfine is needed: apt-get install hyperfine")
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
 
     work = tempfile.mkdtemp(prefix="rock-bench-")
@@ -76,37 +98,39 @@ def main():
     with open(args_file, "w") as f:
         json.dump({"name": "World"}, f)
 
+    # Both sides use the very same interpreter binary: rock gets it pinned in a config file.
+    interpreters = {lang: real_interpreter(spec["probe"]) for lang, spec in LANGS.items()}
+    config = os.path.join(work, "config.toml")
+    with open(config, "w") as f:
+        for lang, path in interpreters.items():
+            f.write(f'[languages.{lang}]\ninterpreter = "{path}"\n')
+
     commands, names = [], []
     for lang, spec in LANGS.items():
-        interpreter = real_interpreter(spec["probe"])
+        interpreter = interpreters[lang]
         harness = os.path.join(ROOT, spec["harness"])
         example = os.path.join(ROOT, spec["example"])
         # The harness writes the result on fd 3, as in the sandbox.
-        direct = f"{interpreter} {spec['flags']} {harness} {example} {args_file} 3>/dev/null"
-        sandboxed = f"{ROCK} exec -q --args name=World {example}"
+        direct = f"{interpreter} {spec['flags']} {harness} {example} {args_file}"
+        sandboxed = f"{ROCK} --config {config} exec -q --args name=World {example}"
         commands += [direct, sandboxed]
         names += [f"{lang} direct", f"{lang} rock exec"]
 
-    export = os.path.join(work, "hyperfine.json")
-    cmd = ["hyperfine", "--warmup", "5", "--runs", str(args.runs), "--export-json", export]
-    for name, command in zip(names, commands):
-        cmd += ["-n", name, command]
     # Both sides get the sandbox's minimal environment: variables such as
     # NODE_EXTRA_CA_CERTS change an interpreter's start-up time by tens of milliseconds.
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work, "TMPDIR": "/tmp"}
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
-    with open(export) as f:
-        results = {r["command"]: r for r in json.load(f)["results"]}
+    results = interleaved(dict(zip(names, commands)), args.runs, env)
 
-    rss = peak_rss_kib([ROCK, "exec", "-q", "--args", "name=World", os.path.join(ROOT, LANGS["python"]["example"])])
+    rss = peak_rss_kib(
+        [ROCK, "--config", config, "exec", "-q", "--args", "name=World", os.path.join(ROOT, LANGS["python"]["example"])]
+    )
     rows = []
     for lang in LANGS:
         direct, rock = results[f"{lang} direct"], results[f"{lang} rock exec"]
-        ratio = rock["mean"] / direct["mean"]
+        ms = lambda r: f"{r['median'] * 1000:.1f} ({r['mean'] * 1000:.1f} ± {r['stdev'] * 1000:.1f})"
         rows.append(
-            f"| {lang} | {direct['mean'] * 1000:.1f} ± {direct['stddev'] * 1000:.1f} | "
-            f"{rock['mean'] * 1000:.1f} ± {rock['stddev'] * 1000:.1f} | "
-            f"{(rock['mean'] - direct['mean']) * 1000:.1f} | **{ratio:.2f}** |"
+            f"| {lang} | {ms(direct)} | {ms(rock)} | {(rock['median'] - direct['median']) * 1000:.1f} | "
+            f"**{rock['median'] / direct['median']:.2f}** | {rock['mean'] / direct['mean']:.2f} |"
         )
 
     memory = subprocess.run([ROCK, "exec", "--json", "-l", "py", "-c", "1"], capture_output=True, text=True)
@@ -117,20 +141,26 @@ def main():
             "## `rock exec` against the bare interpreter",
             "",
             f"Measured {datetime.date.today().isoformat()} on {platform.node()} "
-            f"({os.cpu_count()} cores, Linux {platform.release()}), {args.runs} runs each after 5 warm-ups, "
-            "in one hyperfine run:",
+            f"({os.cpu_count()} cores, Linux {platform.release()}): {args.runs} rounds after 5 warm-up rounds,",
+            "each round running every command once in a shuffled order, so that all of them share the",
+            "machine's load alike:",
             "",
             "```",
             "python3 scripts/bench_exec.py --runs " + str(args.runs),
             "```",
+            "",
+            "Interpreters: " + ", ".join(f"`{p}`" for p in interpreters.values()) + ".",
             "",
             "*direct*: the same harness (`src/exec/harness/*`) run by the same interpreter with the same",
             "flags and the same arguments file, outside any sandbox, with the sandbox's minimal",
             "environment (both sides run under it). *rock exec*: the release binary,",
             f"`rock exec -q --args name=World examples/hello.*`, local provider (memory held by: {held}).",
             "",
-            "| language | direct (ms) | rock exec (ms) | overhead (ms) | ratio |",
-            "|---|---|---|---|---|",
+            "Times are wall-clock milliseconds per run, as median (mean ± standard deviation); the",
+            "ratio is rock's median over the direct median, then the ratio of the means.",
+            "",
+            "| language | direct (ms) | rock exec (ms) | overhead (ms, medians) | ratio | ratio of means |",
+            "|---|---|---|---|---|---|",
             *rows,
             "",
             f"rock's own peak RSS (VmHWM of the rock process, not the sandboxed interpreter): "

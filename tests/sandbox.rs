@@ -71,30 +71,33 @@ fn a_secret_file_outside_the_sandbox_cannot_be_read() {
 #[test]
 fn writes_outside_the_work_dir_fail() {
     let rock = Rock::new();
-    let targets = [
-        "/usr/rock-x",
-        "/etc/rock-x",
-        "/rock-x",
-        "/rock/x",
-        "/proc/sys/kernel/hostname",
-    ];
+    // Read-only mounts refuse with EROFS whatever the file modes say: the system dirs,
+    // /etc, the root, the harness dir and the interpreter's own directory.
+    let read_only = ["/usr/rock-x", "/etc/rock-x", "/rock-x", "/rock/x"];
     let python = format!(
-        "import os\nfor p in {targets:?}:\n    try:\n        open(p, 'w').write('x'); print('WROTE', p)\n    except OSError as e:\n        print('refused', p)\nopen('/work/ok', 'w').write('x'); open('/tmp/ok', 'w').write('x'); print('work ok')\n"
+        "import os, sys\nfor p in {read_only:?} + [os.path.dirname(sys.executable) + '/rock-x', '/proc/sys/kernel/hostname']:\n    try:\n        open(p, 'w').write('x'); print('WROTE', p)\n    except OSError as e:\n        print('refused', p, 'EROFS' if e.errno == 30 else e.errno)\nopen('/work/ok', 'w').write('x'); open('/tmp/ok', 'w').write('x'); print('work ok')\n"
     );
     let node = format!(
-        "const fs = require('fs');\nfor (const p of {targets:?}) {{ try {{ fs.writeFileSync(p, 'x'); console.log('WROTE', p); }} catch (e) {{ console.log('refused', p); }} }}\nfs.writeFileSync('/work/ok', 'x'); fs.writeFileSync('/tmp/ok', 'x'); console.log('work ok');\n"
+        "const fs = require('fs');\nfor (const p of [...{read_only:?}, require('path').dirname(process.execPath) + '/rock-x', '/proc/sys/kernel/hostname']) {{ try {{ fs.writeFileSync(p, 'x'); console.log('WROTE', p); }} catch (e) {{ console.log('refused', p, e.code); }} }}\nfs.writeFileSync('/work/ok', 'x'); fs.writeFileSync('/tmp/ok', 'x'); console.log('work ok');\n"
     );
     for (lang, code) in [("python", python), ("nodejs", node)] {
         let (result, exit) = rock.exec_json(lang, &code, &[]);
         assert_eq!(exit, 0, "{lang}: {result}");
         let stdout = result["stdout"].as_str().unwrap();
         assert!(!stdout.contains("WROTE"), "{lang}: {stdout}");
-        assert_eq!(
-            stdout.matches("refused").count(),
-            targets.len(),
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), read_only.len() + 3, "{lang}: {stdout}");
+        for line in &lines[..read_only.len() + 1] {
+            assert!(
+                line.starts_with("refused") && line.ends_with(" EROFS"),
+                "{lang}: {line}"
+            );
+        }
+        assert!(
+            lines[read_only.len() + 1].starts_with("refused /proc/sys"),
             "{lang}: {stdout}"
         );
-        assert!(stdout.contains("work ok"), "{lang}: {stdout}");
+        assert_eq!(lines[read_only.len() + 2], "work ok", "{lang}");
     }
     assert!(!std::path::Path::new("/rock-x").exists());
     assert!(!std::path::Path::new("/usr/rock-x").exists());
@@ -409,4 +412,73 @@ fn stdin_is_fed_to_the_program() {
         .output()
         .unwrap();
     assert_eq!(support::stdout_of(&output), "''\n");
+}
+
+/// rock works for an unprivileged user too (no cgroup there: rlimits hold the memory).
+/// Runs only where the test itself is root and can switch to uid 65534 with setpriv.
+#[test]
+fn an_unprivileged_user_gets_the_same_sandbox() {
+    let root = nix_is_root();
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    let python = std::path::Path::new("/usr/bin/python3");
+    if !root || !setpriv.exists() || !python.exists() {
+        eprintln!("skipped: needs root, /usr/bin/setpriv and /usr/bin/python3");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        home.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    // A copy the unprivileged user can reach, wherever the checkout lives.
+    let rock_bin = home.path().join("rock");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("rock"), &rock_bin).unwrap();
+    let run = |lang: &str, code: &str| {
+        let output = std::process::Command::new(setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&rock_bin)
+            .args(["exec", "--json", "--lang", lang, "--code", code])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", home.path())
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .output()
+            .unwrap();
+        support::parse_json(&output)
+    };
+    let (result, exit) = run(
+        "python",
+        "import os\nprint(os.getuid(), sorted(os.listdir('/proc'))[:2])\n",
+    );
+    assert_eq!(exit, 0, "{result}");
+    assert_eq!(result["stdout"], "1000 ['1', '2']\n", "{result}");
+    let (result, exit) = run("nodejs", "console.log(process.getuid())");
+    assert_eq!(
+        (exit, result["stdout"].as_str()),
+        (0, Some("1000\n")),
+        "{result}"
+    );
+    let (result, exit) = run("python", "x = bytearray(600 * 1024 * 1024)\n");
+    assert_eq!(exit, 137, "{result}");
+    assert_eq!(result["metadata"]["memory_limit"], "rlimit_data");
+    let (result, exit) = run("python", "open('/usr/x', 'w')\n");
+    assert_eq!(exit, 1);
+    assert!(
+        result["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("Read-only file system"),
+        "{result}"
+    );
+}
+
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0")
 }

@@ -66,16 +66,45 @@ pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
     )?;
     step("enter the staging root", nix::unistd::chdir("/"))?;
     let new = Path::new("/newroot");
-    bind(new, new, false)?;
+    bind(new, new)?;
 
+    let mut read_only = Vec::new();
     for dir in SYSTEM_DIRS {
-        mirror(&Path::new("/oldroot").join(dir), &new.join(dir))?;
+        mirror(
+            &Path::new("/oldroot").join(dir),
+            &new.join(dir),
+            &mut read_only,
+        )?;
     }
-    build_etc(new, spec.network)?;
-    for host_path in &spec.ro_binds {
-        let relative = host_path.trim_start_matches('/');
-        if !is_covered(relative) {
-            mirror(&Path::new("/oldroot").join(relative), &new.join(relative))?;
+    build_etc(new, spec.network, &mut read_only)?;
+    let mut bound: Vec<&str> = Vec::new();
+    let mut extra: Vec<&str> = spec
+        .ro_binds
+        .iter()
+        .map(|p| p.trim_start_matches('/'))
+        .collect();
+    extra.sort();
+    for relative in extra {
+        // Shortest first, so a path inside one already bound is skipped.
+        let inside =
+            |outer: &&str| relative == *outer || relative.starts_with(&format!("{outer}/"));
+        if is_covered(relative) || bound.iter().any(inside) {
+            continue;
+        }
+        mirror(
+            &Path::new("/oldroot").join(relative),
+            &new.join(relative),
+            &mut read_only,
+        )?;
+        bound.push(relative);
+    }
+    // One read of the mount table seals every bind, with whatever was mounted beneath it.
+    // The host's /proc is under the old root until the final pivot.
+    let table = fs::read_to_string("/oldroot/proc/self/mountinfo")
+        .map_err(|e| format!("could not read the mount table: {e}"))?;
+    for point in mount_points(&table) {
+        if read_only.iter().any(|target| point.starts_with(target)) {
+            remount_read_only(&point)?;
         }
     }
     build_dev(new, spec.limits.tmpfs_bytes)?;
@@ -136,8 +165,9 @@ fn is_covered(relative: &str) -> bool {
         .any(|dir| relative == *dir || relative.starts_with(&format!("{dir}/")))
 }
 
-/// Reproduce a host entry: symlinks as symlinks, files and directories as read-only binds.
-fn mirror(host: &Path, target: &Path) -> Result<(), String> {
+/// Reproduce a host entry: symlinks as symlinks, files and directories as binds, whose
+/// targets are added to `read_only` (remounted read-only once all are in place).
+fn mirror(host: &Path, target: &Path, read_only: &mut Vec<PathBuf>) -> Result<(), String> {
     let Ok(meta) = fs::symlink_metadata(host) else {
         return Ok(());
     };
@@ -156,10 +186,12 @@ fn mirror(host: &Path, target: &Path) -> Result<(), String> {
     } else if fs::symlink_metadata(target).is_err() {
         fs::write(target, b"").map_err(|e| describe("create", target, e))?;
     }
-    bind(host, target, true)
+    bind(host, target)?;
+    read_only.push(target.to_path_buf());
+    Ok(())
 }
 
-fn bind(source: &Path, target: &Path, read_only: bool) -> Result<(), String> {
+fn bind(source: &Path, target: &Path) -> Result<(), String> {
     let none = None::<&str>;
     mount(
         Some(source),
@@ -168,13 +200,7 @@ fn bind(source: &Path, target: &Path, read_only: bool) -> Result<(), String> {
         MsFlags::MS_BIND | MsFlags::MS_REC,
         none,
     )
-    .map_err(|e| format!("could not bind {}: {e}", source.display()))?;
-    if read_only {
-        for point in mounts_under(target) {
-            remount_read_only(&point)?;
-        }
-    }
-    Ok(())
+    .map_err(|e| format!("could not bind {}: {e}", source.display()))
 }
 
 /// A bind remount must keep the flags the kernel locked on the original mount.
@@ -203,20 +229,14 @@ fn remount_read_only(point: &Path) -> Result<(), String> {
         .map_err(|e| format!("could not make {} read-only: {e}", point.display()))
 }
 
-/// Mount points at or below `target`, from /proc/self/mountinfo.
-fn mounts_under(target: &Path) -> Vec<PathBuf> {
-    let Ok(info) = fs::read_to_string("/proc/self/mountinfo") else {
-        return vec![target.to_path_buf()];
-    };
-    let mut points: Vec<PathBuf> = info
-        .lines()
-        .filter_map(|line| line.split(' ').nth(4))
-        .map(|p| PathBuf::from(unescape_mountinfo(p)))
-        .filter(|p| p.starts_with(target))
-        .collect();
-    points.dedup();
-    if points.is_empty() {
-        points.push(target.to_path_buf());
+/// The mount points of a /proc/self/mountinfo text, each once, in mount order.
+fn mount_points(table: &str) -> Vec<PathBuf> {
+    let mut points: Vec<PathBuf> = Vec::new();
+    for point in table.lines().filter_map(|line| line.split(' ').nth(4)) {
+        let point = PathBuf::from(unescape_mountinfo(point));
+        if !points.contains(&point) {
+            points.push(point);
+        }
     }
     points
 }
@@ -239,14 +259,18 @@ fn unescape_mountinfo(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn build_etc(new: &Path, network: bool) -> Result<(), String> {
+fn build_etc(new: &Path, network: bool, read_only: &mut Vec<PathBuf>) -> Result<(), String> {
     let etc = new.join("etc");
     mkdir(&etc)?;
     let shared = ETC_ENTRIES
         .iter()
         .chain(if network { ETC_NETWORK_ENTRIES } else { &[] });
     for entry in shared {
-        mirror(&Path::new("/oldroot/etc").join(entry), &etc.join(entry))?;
+        mirror(
+            &Path::new("/oldroot/etc").join(entry),
+            &etc.join(entry),
+            read_only,
+        )?;
     }
     let user = format!(
         "root:x:0:0:root:/root:/usr/sbin/nologin\n\
