@@ -412,6 +412,9 @@ fn interpret(
     if let Termination::Signaled(signal) = outcome.termination {
         metadata.insert("signal".into(), json!(signal));
     }
+    if let Some(setup) = outcome.setup {
+        metadata.insert("sandbox_setup_time".into(), json!(setup.as_secs_f64()));
+    }
     if let Some(cpu) = outcome.cpu {
         metadata.insert("cpu_time".into(), json!(cpu.as_secs_f64()));
     }

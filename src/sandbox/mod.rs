@@ -73,6 +73,9 @@ pub struct SandboxOutcome {
     /// What the harness wrote on the result channel, if anything.
     pub result: Option<Vec<u8>>,
     pub wall: Duration,
+    /// From the start of the run until the program's process was forked, namespaces and
+    /// mounts ready: what the sandbox costs before the interpreter starts.
+    pub setup: Option<Duration>,
     pub cpu: Option<Duration>,
     pub peak_memory: Option<u64>,
 }
@@ -105,7 +108,7 @@ pub fn run(
     let (gate_read, gate_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
         .map_err(|e| SandboxError::io("cannot create the gate pipe", e))?;
 
-    let mut child = spawn_helper(&run, &control_child, &result_write, &gate_read)?;
+    let child = spawn_helper(&run, &control_child, &result_write, &gate_read)?;
     drop(control_child);
     drop(result_write);
     drop(gate_read);
@@ -113,8 +116,9 @@ pub fn run(
     let attach_error: std::sync::Arc<std::sync::Mutex<Option<String>>> = Default::default();
     let mut attacher: Option<std::thread::JoinHandle<()>> = None;
     let mut forked = false;
+    let mut setup = None;
     // From here on, any early return must not leave the helper behind.
-    let mut guard = HelperGuard(Some(&mut child));
+    let mut guard = HelperGuard(Some(child));
 
     let mut request = serde_json::to_vec(&run.spec)
         .map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
@@ -157,7 +161,10 @@ pub fn run(
     let mut failure: Option<SandboxError> = None;
     let mut control_buf = Vec::new();
 
-    while fds.iter().any(|s| s.fd.is_some()) {
+    // Done when the program's pipes are closed and the helper has reported the init's end,
+    // which comes only once every process of the pid namespace is gone.
+    let mut init_gone = false;
+    while fds[..3].iter().any(|s| s.fd.is_some()) || (fds[3].fd.is_some() && !init_gone) {
         let now = Instant::now();
         if killed_at.is_none() && now >= deadline {
             timed_out = exited.is_none();
@@ -221,7 +228,10 @@ pub fn run(
                     }
                 }
                 InitEvent::Init { pid } => init_pid = Some(pid),
-                InitEvent::Forked => forked = true,
+                InitEvent::Forked => {
+                    forked = true;
+                    setup = Some(start.elapsed());
+                }
                 InitEvent::SetupError { message } => {
                     failure.get_or_insert(SandboxError::Setup(message));
                 }
@@ -233,7 +243,10 @@ pub fn run(
                     cpu_micros,
                     max_rss_kib,
                 } => exited = Some((status, cpu_micros, max_rss_kib)),
-                InitEvent::InitDied { status } => init_died = Some(status),
+                InitEvent::InitDied { status } => {
+                    init_died = Some(status);
+                    init_gone = true;
+                }
             }
         }
         if let (true, Some(init), Some(cgroup)) = (forked, init_pid, run.cgroup) {
@@ -308,6 +321,7 @@ pub fn run(
         stderr_truncated: pump.stderr_truncated,
         result: pump.result_seen.then_some(pump.result),
         wall,
+        setup,
         cpu,
         peak_memory: peak_memory.or(rss),
     })
@@ -527,10 +541,10 @@ impl Pump {
     }
 }
 
-/// Kills and reaps the helper if the run ends early.
-struct HelperGuard<'a>(Option<&'a mut Child>);
+/// Kills and reaps the helper, also when the run ends early.
+struct HelperGuard(Option<Child>);
 
-impl HelperGuard<'_> {
+impl HelperGuard {
     fn pid(&self) -> i32 {
         self.0.as_ref().map(|c| c.id() as i32).unwrap_or(0)
     }
@@ -543,15 +557,17 @@ impl HelperGuard<'_> {
     fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
         self.0.as_mut()?.stderr.take()
     }
+    /// Once the init is gone no sandboxed process is left; the helper's own exit only tears
+    /// down the namespaces, which nobody needs to wait for.
     fn reap(&mut self) {
-        if let Some(child) = self.0.take() {
+        if let Some(mut child) = self.0.take() {
             let _ = child.kill();
-            let _ = child.wait();
+            std::thread::spawn(move || child.wait());
         }
     }
 }
 
-impl Drop for HelperGuard<'_> {
+impl Drop for HelperGuard {
     fn drop(&mut self) {
         self.reap();
     }
