@@ -6,11 +6,7 @@ use support::{stderr_of, stdout_of, Rock};
 
 #[test]
 fn provider_list_shows_local_as_healthy() {
-    let output = Rock::new()
-        .cmd()
-        .args(["provider", "list"])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&["provider", "list"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stdout = stdout_of(&output);
     let line = stdout
@@ -22,11 +18,7 @@ fn provider_list_shows_local_as_healthy() {
 
 #[test]
 fn provider_test_runs_a_round_trip_per_language() {
-    let output = Rock::new()
-        .cmd()
-        .args(["provider", "test", "local"])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&["provider", "test", "local"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stdout = stdout_of(&output);
     assert!(stdout.starts_with("local: healthy"), "{stdout}");
@@ -41,32 +33,17 @@ fn provider_test_runs_a_round_trip_per_language() {
         );
     }
     // Without a name, the default provider is tested.
-    let output = Rock::new()
-        .cmd()
-        .args(["provider", "test"])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&["provider", "test"]);
     assert!(stdout_of(&output).starts_with("local: healthy"));
 }
 
 #[test]
 fn provider_test_fails_clearly_when_an_interpreter_is_missing() {
     let rock = Rock::new();
-    let config = rock.file(
-        "c.toml",
+    let output = rock.run_with_config(
         "[languages.nodejs]\ninterpreter = \"/nonexistent/node\"\n",
+        &["provider", "test", "local"],
     );
-    let output = rock
-        .cmd()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "provider",
-            "test",
-            "local",
-        ])
-        .output()
-        .unwrap();
     assert_eq!(output.status.code(), Some(125));
     assert!(
         stdout_of(&output).contains("nodejs   FAILED"),
@@ -78,11 +55,7 @@ fn provider_test_fails_clearly_when_an_interpreter_is_missing() {
 
 #[test]
 fn provider_schema_is_json_in_ragflows_field_format() {
-    let output = Rock::new()
-        .cmd()
-        .args(["provider", "schema", "local"])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&["provider", "schema", "local"]);
     assert_eq!(output.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let field = &schema["max_processes"];
@@ -100,20 +73,10 @@ fn provider_schema_is_json_in_ragflows_field_format() {
 #[test]
 fn invalid_provider_config_is_refused() {
     let rock = Rock::new();
-    let config = rock.file("c.toml", "[providers.local]\nmax_processes = 0\n");
-    let output = rock
-        .cmd()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "exec",
-            "-l",
-            "py",
-            "-c",
-            "1",
-        ])
-        .output()
-        .unwrap();
+    let output = rock.run_with_config(
+        "[providers.local]\nmax_processes = 0\n",
+        &["exec", "-l", "py", "-c", "1"],
+    );
     assert_eq!(output.status.code(), Some(125));
     assert!(stderr_of(&output)
         .contains("providers.local.max_processes must be between 1 and 4096, got 0"));
@@ -129,11 +92,7 @@ fn checked_in_completions_are_current() {
         ("powershell", "_rock.ps1"),
         ("elvish", "rock.elv"),
     ] {
-        let output = Rock::new()
-            .cmd()
-            .args(["completions", shell])
-            .output()
-            .unwrap();
+        let output = Rock::new().run(&["completions", shell]);
         let checked_in = std::fs::read_to_string(format!("{root}/completions/{file}")).unwrap();
         assert!(
             stdout_of(&output) == checked_in,
@@ -144,11 +103,7 @@ fn checked_in_completions_are_current() {
 
 #[test]
 fn usage_errors_exit_125_and_help_exits_0() {
-    let output = Rock::new()
-        .cmd()
-        .args(["exec", "--no-such-flag"])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&["exec", "--no-such-flag"]);
     assert_eq!(output.status.code(), Some(125));
     let output = Rock::new().cmd().arg("--help").output().unwrap();
     assert_eq!(output.status.code(), Some(0));

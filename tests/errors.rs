@@ -15,22 +15,14 @@ fn assert_one_sentence(stderr: &str, needle: &str) {
 
 #[test]
 fn a_missing_file_is_named() {
-    let output = Rock::new()
-        .cmd()
-        .args(["exec", "no/such/file.py"])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&["exec", "no/such/file.py"]);
     assert_eq!(output.status.code(), Some(125));
     assert_one_sentence(&stderr_of(&output), "file not found: no/such/file.py");
 }
 
 #[test]
 fn an_unknown_language_lists_the_known_ones() {
-    let output = Rock::new()
-        .cmd()
-        .args(["exec", "--lang", "cobol", "-c", "x"])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&["exec", "--lang", "cobol", "-c", "x"]);
     assert_eq!(output.status.code(), Some(125));
     let stderr = stderr_of(&output);
     assert!(stderr.contains("unknown language `cobol`"), "{stderr}");
@@ -53,11 +45,7 @@ fn a_language_rock_cannot_guess_is_asked_for() {
 fn arguments_without_main_are_refused() {
     let rock = Rock::new();
     for lang in ["python", "nodejs"] {
-        let output = rock
-            .cmd()
-            .args(["exec", "--lang", lang, "--args", "a=1", "-c", "x = 1"])
-            .output()
-            .unwrap();
+        let output = rock.run(&["exec", "--lang", lang, "--args", "a=1", "-c", "x = 1"]);
         assert_eq!(output.status.code(), Some(125), "{lang}");
         assert_one_sentence(
             &stderr_of(&output),
@@ -68,37 +56,29 @@ fn arguments_without_main_are_refused() {
 
 #[test]
 fn malformed_json_arguments_are_refused() {
-    let output = Rock::new()
-        .cmd()
-        .args([
-            "exec",
-            "-l",
-            "py",
-            "--args",
-            "n:={bad",
-            "-c",
-            "def main(n): pass",
-        ])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&[
+        "exec",
+        "-l",
+        "py",
+        "--args",
+        "n:={bad",
+        "-c",
+        "def main(n): pass",
+    ]);
     assert_eq!(output.status.code(), Some(125));
     assert_one_sentence(
         &stderr_of(&output),
         "argument `n` is not valid JSON after `:=`",
     );
-    let output = Rock::new()
-        .cmd()
-        .args([
-            "exec",
-            "-l",
-            "py",
-            "--args",
-            "novalue",
-            "-c",
-            "def main(n): pass",
-        ])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&[
+        "exec",
+        "-l",
+        "py",
+        "--args",
+        "novalue",
+        "-c",
+        "def main(n): pass",
+    ]);
     assert_eq!(output.status.code(), Some(125));
     assert_one_sentence(&stderr_of(&output), "argument `novalue` has no `=`");
 }
@@ -126,11 +106,7 @@ fn a_syntax_error_is_the_programs_error_not_rocks() {
 
 #[test]
 fn an_unknown_provider_is_refused_with_a_suggestion() {
-    let output = Rock::new()
-        .cmd()
-        .args(["exec", "--provider", "locla", "-l", "py", "-c", "1"])
-        .output()
-        .unwrap();
+    let output = Rock::new().run(&["exec", "--provider", "locla", "-l", "py", "-c", "1"]);
     assert_eq!(output.status.code(), Some(125));
     assert_one_sentence(
         &stderr_of(&output),
@@ -141,23 +117,10 @@ fn an_unknown_provider_is_refused_with_a_suggestion() {
 #[test]
 fn a_missing_interpreter_exits_127() {
     let rock = Rock::new();
-    let config = rock.file(
-        "c.toml",
+    let output = rock.run_with_config(
         "[languages.python]\ninterpreter = \"no-such-python3\"\n",
+        &["exec", "-l", "py", "-c", "1"],
     );
-    let output = rock
-        .cmd()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "exec",
-            "-l",
-            "py",
-            "-c",
-            "1",
-        ])
-        .output()
-        .unwrap();
     assert_eq!(output.status.code(), Some(127));
     assert_one_sentence(
         &stderr_of(&output),
@@ -177,11 +140,7 @@ fn bad_limits_are_refused() {
             "timeout must be between 0 and 86400 seconds",
         ),
     ] {
-        let output = rock
-            .cmd()
-            .args(["exec", "-l", "py", "-c", "1", flag, value])
-            .output()
-            .unwrap();
+        let output = rock.run(&["exec", "-l", "py", "-c", "1", flag, value]);
         assert_eq!(output.status.code(), Some(125), "{flag} {value}");
         assert_one_sentence(&stderr_of(&output), needle);
     }
@@ -190,20 +149,10 @@ fn bad_limits_are_refused() {
 #[test]
 fn a_malformed_config_names_its_line() {
     let rock = Rock::new();
-    let config = rock.file("bad.toml", "[default]\ntimeout = = 3\n");
-    let output = rock
-        .cmd()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "exec",
-            "-l",
-            "py",
-            "-c",
-            "1",
-        ])
-        .output()
-        .unwrap();
+    let output = rock.run_with_config(
+        "[default]\ntimeout = = 3\n",
+        &["exec", "-l", "py", "-c", "1"],
+    );
     assert_eq!(output.status.code(), Some(125));
     assert_one_sentence(&stderr_of(&output), "is not valid TOML: line 2, column");
 }

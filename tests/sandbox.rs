@@ -184,11 +184,7 @@ fn a_600_mib_allocation_is_killed_at_the_memory_limit() {
             ("nodejs", "const b = Buffer.alloc(600 * 1024 * 1024, 1);\nconsole.log('allocated', b.length);\n"),
             ("nodejs", "const a = []; for (;;) a.push(new Array(1e6).fill(1.5));\n"),
         ] {
-            let output = rock
-                .cmd()
-                .args(["--config", config, "exec", "--json", "--lang", lang, "--code", code])
-                .output()
-                .unwrap();
+            let output = rock.run(&["--config", config, "exec", "--json", "--lang", lang, "--code", code]);
             let (result, exit) = support::parse_json(&output);
             assert_eq!(exit, 137, "{mode}/{lang}: {result}");
             assert_eq!(result["status"], "resource_limit_exceeded", "{mode}/{lang}");
@@ -251,19 +247,15 @@ fn fifty_megabytes_of_output_are_cut_at_the_cap_and_flagged() {
         assert_eq!(result["stderr"], "done\n", "{lang}");
     }
     // Without --json, the cut is announced on stderr.
-    let output = rock
-        .cmd()
-        .args([
-            "exec",
-            "-l",
-            "py",
-            "-c",
-            "print('y' * 3000)",
-            "--output-cap",
-            "1k",
-        ])
-        .output()
-        .unwrap();
+    let output = rock.run(&[
+        "exec",
+        "-l",
+        "py",
+        "-c",
+        "print('y' * 3000)",
+        "--output-cap",
+        "1k",
+    ]);
     assert_eq!(output.stdout.len(), 1024);
     assert!(support::stderr_of(&output).contains("stdout truncated at 1 KiB"));
 }
@@ -342,22 +334,18 @@ fn the_work_dir_and_tmp_are_size_limited() {
         let code = format!(
             "try:\n    open('{dir}/big', 'wb').write(b'x' * (100 << 20))\n    print('wrote')\nexcept OSError as e:\n    print('refused', e.errno)\n"
         );
-        let output = rock
-            .cmd()
-            .args([
-                "--config",
-                config.to_str().unwrap(),
-                "exec",
-                "--json",
-                "--memory",
-                "512MiB",
-                "-l",
-                "py",
-                "-c",
-                &code,
-            ])
-            .output()
-            .unwrap();
+        let output = rock.run(&[
+            "--config",
+            config.to_str().unwrap(),
+            "exec",
+            "--json",
+            "--memory",
+            "512MiB",
+            "-l",
+            "py",
+            "-c",
+            &code,
+        ]);
         let (result, exit) = support::parse_json(&output);
         assert_eq!(exit, 0, "{dir}: {result}");
         assert_eq!(

@@ -32,6 +32,22 @@ impl Rock {
         cmd
     }
 
+    /// Runs `rock ARGS…` to its end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run rock")
+    }
+
+    /// Runs `rock --config <a file holding CONFIG> ARGS…`.
+    pub fn run_with_config(&self, config: &str, args: &[&str]) -> Output {
+        let path = self.file("config.toml", config);
+        self.cmd()
+            .arg("--config")
+            .arg(path)
+            .args(args)
+            .output()
+            .expect("run rock")
+    }
+
     pub fn dir(&self) -> &Path {
         self.home.path()
     }
@@ -53,13 +69,9 @@ impl Rock {
 
     /// `rock exec --json` of inline code; returns the parsed result and the exit status.
     pub fn exec_json(&self, lang: &str, code: &str, extra: &[&str]) -> (Value, i32) {
-        let output = self
-            .cmd()
-            .args(["exec", "--json", "--lang", lang, "--code", code])
-            .args(extra)
-            .output()
-            .expect("run rock");
-        parse_json(&output)
+        let mut args = vec!["exec", "--json", "--lang", lang, "--code", code];
+        args.extend_from_slice(extra);
+        parse_json(&self.run(&args))
     }
 }
 
