@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::{runtime, Context, Failure};
+use super::{block_on, Context, Failure};
 use crate::exec::render::{self, Summary};
 use crate::exec::{arguments, ExecRequest, Language};
 use crate::provider::{self, DEFAULT_PROVIDER};
@@ -68,7 +68,7 @@ pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
     } else {
         Box::new(render::LiveOutput)
     };
-    let result = runtime()?.block_on(provider::run_once(provider.as_ref(), &request, sink))?;
+    let result = block_on(provider::run_once(provider.as_ref(), &request, sink))??;
 
     if json {
         render::print_json(&result);

@@ -35,6 +35,9 @@ const ETC_ENTRIES: &[&str] = &[
 /// Extra /etc entries shared only when the program may use the host's network.
 const ETC_NETWORK_ENTRIES: &[&str] = &["resolv.conf", "hosts", "gai.conf"];
 
+/// Regular /etc files up to this size are copied into the sandbox rather than bound.
+const COPY_LIMIT: u64 = 256 * 1024;
+
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
 /// Where the new root is assembled; `/tmp` exists on every host and is covered
@@ -266,11 +269,16 @@ fn build_etc(new: &Path, network: bool, read_only: &mut Vec<PathBuf>) -> Result<
         .iter()
         .chain(if network { ETC_NETWORK_ENTRIES } else { &[] });
     for entry in shared {
-        mirror(
-            &Path::new("/oldroot/etc").join(entry),
-            &etc.join(entry),
-            read_only,
-        )?;
+        let host = Path::new("/oldroot/etc").join(entry);
+        // Small files are copied (cheaper than a bind and its read-only remount);
+        // directories and symlinks are mirrored.
+        match fs::symlink_metadata(&host) {
+            Ok(meta) if meta.is_file() && meta.len() <= COPY_LIMIT => {
+                // An unreadable file would be unreadable through a bind too.
+                let _ = fs::copy(&host, etc.join(entry));
+            }
+            _ => mirror(&host, &etc.join(entry), read_only)?,
+        }
     }
     let user = format!(
         "root:x:0:0:root:/root:/usr/sbin/nologin\n\
