@@ -129,22 +129,32 @@ fn init(spec: &SandboxSpec, reporter: &mut Reporter) -> i32 {
     close_program_fds();
 
     // Reap everything; the program's own end is the sandbox's end.
-    loop {
+    let status = loop {
         let mut status = 0;
         let pid = unsafe { libc::waitpid(-1, &mut status, 0) };
         if pid == program.as_raw() {
-            let usage = children_usage();
-            reporter.send(&InitEvent::Exited {
-                status,
-                cpu_micros: usage.0,
-                max_rss_kib: usage.1,
-            });
-            return 0;
+            break status;
         }
         if pid < 0 && nix::errno::Errno::last() != nix::errno::Errno::EINTR {
             return 1;
         }
+    };
+    // Whatever the program left behind dies now and is reaped, so that when `Exited`
+    // arrives no process of the sandbox is left (pid 1's kill(-1) spares only itself).
+    unsafe { libc::kill(-1, libc::SIGKILL) };
+    loop {
+        let rc = unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
+        if rc < 0 && nix::errno::Errno::last() != nix::errno::Errno::EINTR {
+            break;
+        }
     }
+    let usage = children_usage();
+    reporter.send(&InitEvent::Exited {
+        status,
+        cpu_micros: usage.0,
+        max_rss_kib: usage.1,
+    });
+    0
 }
 
 /// Runs in the program's process: drop every privilege, apply limits, exec.

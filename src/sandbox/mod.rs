@@ -161,8 +161,9 @@ pub fn run(
     let mut failure: Option<SandboxError> = None;
     let mut control_buf = Vec::new();
 
-    // Done when the program's pipes are closed and the helper has reported the init's end,
-    // which comes only once every process of the pid namespace is gone.
+    // Done when the program's pipes are closed and no sandboxed process is left: the init
+    // reports `Exited` only after killing and reaping the rest, and the helper reports
+    // `InitDied` when the init ended without that.
     let mut init_gone = false;
     while fds[..3].iter().any(|s| s.fd.is_some()) || (fds[3].fd.is_some() && !init_gone) {
         let now = Instant::now();
@@ -242,7 +243,10 @@ pub fn run(
                     status,
                     cpu_micros,
                     max_rss_kib,
-                } => exited = Some((status, cpu_micros, max_rss_kib)),
+                } => {
+                    exited = Some((status, cpu_micros, max_rss_kib));
+                    init_gone = true;
+                }
                 InitEvent::InitDied { status } => {
                     init_died = Some(status);
                     init_gone = true;

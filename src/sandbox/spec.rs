@@ -65,7 +65,8 @@ pub enum InitEvent {
     SetupError { message: String },
     /// `execve` of the interpreter failed.
     ExecError { errno: i32 },
-    /// The program ended; `status` is the raw wait status.
+    /// The program ended, and every other process of the sandbox was killed and reaped;
+    /// `status` is the program's raw wait status.
     Exited {
         status: i32,
         cpu_micros: u64,
