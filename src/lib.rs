@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod exec;
 pub mod interpreter;
+pub mod interrupt;
 pub mod provider;
 pub mod sandbox;
 pub mod size;

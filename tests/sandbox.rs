@@ -470,3 +470,81 @@ fn nix_is_root() -> bool {
         .and_then(|l| l.split_whitespace().nth(2))
         == Some("0")
 }
+
+#[test]
+fn ctrl_c_tears_the_sandbox_down_and_leaves_nothing() {
+    use std::io::BufRead;
+    let rock = Rock::new();
+    let marker = unique_marker();
+    let code = format!(
+        "import subprocess, sys, time\nsubprocess.Popen(['sleep', '{marker}'])\nprint(open('/proc/self/cgroup').read())\nprint('READY', flush=True)\ntime.sleep(60)\n"
+    );
+    let mut child = rock
+        .std_cmd()
+        .args(["exec", "-q", "-l", "py", "-c", &code])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut cgroup_dirs = Vec::new();
+    for line in std::io::BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line == "READY" {
+            break;
+        }
+        // "N:memory:/path/rock-<id>" (v1) or "0::/path/rock-<id>" (v2)
+        let mut parts = line.splitn(3, ':');
+        if let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        {
+            if path.contains("/rock-") {
+                let hierarchy = if controllers.is_empty() {
+                    ""
+                } else {
+                    controllers
+                };
+                cgroup_dirs.push(format!("/sys/fs/cgroup/{hierarchy}{path}").replace("//", "/"));
+            }
+        }
+    }
+    assert!(
+        !processes_with(&format!("sleep {marker}")).is_empty(),
+        "the program is not running"
+    );
+    if nix_is_root() {
+        assert_eq!(
+            cgroup_dirs.len(),
+            2,
+            "the run's memory and pids cgroups: {cgroup_dirs:?}"
+        );
+        assert!(
+            cgroup_dirs.iter().all(|d| std::path::Path::new(d).exists()),
+            "{cgroup_dirs:?}"
+        );
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "rock did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted by signal 2"), "{stderr}");
+    assert!(
+        processes_with(&format!("sleep {marker}")).is_empty(),
+        "survivors after Ctrl-C"
+    );
+    for dir in cgroup_dirs {
+        assert!(
+            !std::path::Path::new(&dir).exists(),
+            "cgroup {dir} was left behind"
+        );
+    }
+}

@@ -68,6 +68,8 @@ pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
     } else {
         Box::new(render::LiveOutput)
     };
+    crate::interrupt::install()
+        .map_err(|e| Failure::rock(format!("cannot handle signals: {e}")))?;
     let result = block_on(provider::run_once(provider.as_ref(), &request, sink))??;
 
     if json {

@@ -363,6 +363,10 @@ fn execute(
             exit_code: if errno == libc::ENOENT { 127 } else { 126 },
         },
         SandboxError::Setup(message) => ProviderError::Unavailable(message),
+        SandboxError::Interrupted { signal } => ProviderError::Interrupted {
+            message: err.to_string(),
+            signal,
+        },
     })?;
     drop(cgroup);
     let had_arguments = request.arguments.as_ref().is_some_and(|a| !a.is_empty());

@@ -50,6 +50,9 @@ pub enum ProviderError {
     /// The interpreter is missing (127) or can't be executed (126).
     #[error("{message}")]
     Interpreter { message: String, exit_code: i32 },
+    /// Interrupted by a signal, after the provider released what it held (exit 128+N).
+    #[error("{message}")]
+    Interrupted { message: String, signal: i32 },
     #[error(transparent)]
     Config(#[from] ConfigError),
 }
@@ -59,6 +62,7 @@ impl ProviderError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ProviderError::Interpreter { exit_code, .. } => *exit_code,
+            ProviderError::Interrupted { signal, .. } => 128 + signal,
             _ => 125,
         }
     }

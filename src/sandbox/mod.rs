@@ -86,6 +86,8 @@ pub enum SandboxError {
     Setup(String),
     #[error("the interpreter could not be started inside the sandbox: {}", std::io::Error::from_raw_os_error(*errno))]
     Exec { errno: i32 },
+    #[error("interrupted by signal {signal}; the sandbox was torn down")]
+    Interrupted { signal: i32 },
 }
 
 impl SandboxError {
@@ -160,6 +162,7 @@ pub fn run(
     let mut init_died: Option<i32> = None;
     let mut failure: Option<SandboxError> = None;
     let mut control_buf = Vec::new();
+    let mut interrupted: Option<i32> = None;
 
     // Done when the program's pipes are closed and no sandboxed process is left: the init
     // reports `Exited` only after killing and reaping the rest, and the helper reports
@@ -167,6 +170,11 @@ pub fn run(
     let mut init_gone = false;
     while fds[..3].iter().any(|s| s.fd.is_some()) || (fds[3].fd.is_some() && !init_gone) {
         let now = Instant::now();
+        if let (None, Some(signal)) = (interrupted, crate::interrupt::received()) {
+            interrupted = Some(signal);
+            kill_sandbox(init_pid, helper_pid);
+            killed_at.get_or_insert(now);
+        }
         if killed_at.is_none() && now >= deadline {
             timed_out = exited.is_none();
             kill_sandbox(init_pid, helper_pid);
@@ -190,6 +198,13 @@ pub fn run(
                 revents: 0,
             })
             .collect();
+        if let Some(fd) = crate::interrupt::fd() {
+            pollfds.push(libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
         let millis = wait.as_millis().clamp(1, i32::MAX as u128) as i32;
         let ready = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as _, millis) };
         if ready < 0 {
@@ -285,6 +300,9 @@ pub fn run(
     if let Some(attacher) = attacher {
         let _ = attacher.join();
     }
+    if let Some(signal) = interrupted {
+        return Err(SandboxError::Interrupted { signal });
+    }
     // A program that ended before it could be moved needs no cgroup; otherwise it was killed.
     if let Some(message) = attach_error
         .lock()
@@ -379,6 +397,8 @@ fn spawn_helper(
                 return Err(std::io::Error::last_os_error());
             }
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            // Its own process group: a Ctrl-C reaches rock, which tears the sandbox down.
+            libc::setpgid(0, 0);
             Ok(())
         });
     }

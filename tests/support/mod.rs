@@ -19,7 +19,13 @@ impl Rock {
 
     /// A `rock` command that sees no user config and caches in a temp dir.
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("rock").expect("rock binary");
+        assert_cmd::Command::from_std(self.std_cmd())
+    }
+
+    /// A `std::process::Command` for rock with the same isolation, for tests that need to
+    /// signal or read a running rock.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("rock"));
         let home = self.home.path();
         cmd.env_remove("ROCK_CONFIG")
             .env_remove("ROCK_TIMEOUT")
