@@ -7,7 +7,7 @@
 //!        └─ program (the interpreter, uid 1000, no capabilities, rlimits)
 
 use std::ffi::CString;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
 
@@ -27,9 +27,15 @@ pub const GATE_FD: i32 = 5;
 
 /// Entry point of the helper process. Never returns.
 pub fn main() -> ! {
+    set_cloexec(CONTROL_FD);
+    run_helper()
+}
+
+/// The helper's work, with its fds in place (0–2 the program's stdio, 3 control, 4 result,
+/// 5 gate): from `main` after an exec, or straight after `sandbox::prefork`'s fork.
+pub(crate) fn run_helper() -> ! {
     // SAFETY: fd 3 is the control socket the parent passed; nothing else owns it.
     let control = unsafe { UnixStream::from_raw_fd(CONTROL_FD) };
-    set_cloexec(CONTROL_FD);
     let code = helper(control).unwrap_or(1);
     unsafe { libc::_exit(code) }
 }
@@ -37,26 +43,14 @@ pub fn main() -> ! {
 fn helper(control: UnixStream) -> Result<i32, ()> {
     let mut reader = BufReader::new(control.try_clone().map_err(|_| ())?);
     let mut reporter = Reporter(control);
-    let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line).map_err(|_| ())?;
-    let spec: SandboxSpec = match serde_json::from_slice(&line) {
-        Ok(spec) => spec,
-        Err(err) => {
-            reporter.send(&InitEvent::SetupError {
-                message: format!("the sandbox helper got a malformed request: {err}"),
-            });
-            return Ok(1);
-        }
-    };
 
-    let mut flags = CloneFlags::CLONE_NEWUSER
+    // The namespaces first, before the request is known: a pre-forked helper gets this
+    // done while rock still reads its config. The network namespace waits for the request.
+    let flags = CloneFlags::CLONE_NEWUSER
         | CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWPID
         | CloneFlags::CLONE_NEWIPC
         | CloneFlags::CLONE_NEWUTS;
-    if !spec.network {
-        flags |= CloneFlags::CLONE_NEWNET;
-    }
     if let Err(errno) = nix::sched::unshare(flags) {
         reporter.send(&InitEvent::SetupError {
             message: unshare_failure(errno),
@@ -64,9 +58,37 @@ fn helper(control: UnixStream) -> Result<i32, ()> {
         return Ok(1);
     }
     reporter.send(&InitEvent::Unshared);
-    let mut answer = [0u8; MAPPED.len()];
-    if reader.read_exact(&mut answer).is_err() || answer != MAPPED {
-        return Ok(1);
+
+    // The request and the parent's `mapped` arrive in either order.
+    let mut spec: Option<SandboxSpec> = None;
+    let mut mapped = false;
+    while spec.is_none() || !mapped {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line).map_err(|_| ())? == 0 {
+            return Ok(1);
+        }
+        if line == MAPPED {
+            mapped = true;
+            continue;
+        }
+        match serde_json::from_slice(&line) {
+            Ok(request) => spec = Some(request),
+            Err(err) => {
+                reporter.send(&InitEvent::SetupError {
+                    message: format!("the sandbox helper got a malformed request: {err}"),
+                });
+                return Ok(1);
+            }
+        }
+    }
+    let spec = spec.ok_or(())?;
+    if !spec.network {
+        if let Err(errno) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
+            reporter.send(&InitEvent::SetupError {
+                message: unshare_failure(errno),
+            });
+            return Ok(1);
+        }
     }
 
     // SAFETY: this process is single-threaded (a fresh exec of rock that spawned no threads).

@@ -3,16 +3,14 @@
 //! the program's output, enforces the wall-clock timeout and collects the outcome.
 
 pub mod cgroup;
+pub mod helper;
 pub mod init;
 mod mounts;
 pub mod spec;
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::net::UnixStream;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use cgroup::Cgroup;
@@ -103,24 +101,33 @@ pub fn run(
 ) -> Result<SandboxOutcome, SandboxError> {
     let start = Instant::now();
     run.spec.gated = run.cgroup.is_some();
-    let (mut control, control_child) =
-        UnixStream::pair().map_err(|e| SandboxError::io("cannot create the control socket", e))?;
-    let (result_read, result_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| SandboxError::io("cannot create the result pipe", e))?;
-    let (gate_read, gate_write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
-        .map_err(|e| SandboxError::io("cannot create the gate pipe", e))?;
-
-    let child = spawn_helper(&run, &control_child, &result_write, &gate_read)?;
-    drop(control_child);
-    drop(result_write);
-    drop(gate_read);
+    let with_stdin = run.stdin.is_some();
+    let helper = match helper::take_preforked(&run.helper) {
+        Some(mut helper) => {
+            // A pre-forked helper always has a stdin pipe; closing it gives EOF.
+            if !with_stdin {
+                helper.stdin = None;
+            }
+            helper
+        }
+        None => helper::spawn(&run.helper, with_stdin)?,
+    };
+    let helper::Helper {
+        pid: helper_pid,
+        mut control,
+        stdin,
+        stdout,
+        stderr,
+        result: result_read,
+        gate: gate_write,
+    } = helper;
     let mut gate = Some(gate_write);
     let attach_error: std::sync::Arc<std::sync::Mutex<Option<String>>> = Default::default();
     let mut attacher: Option<std::thread::JoinHandle<()>> = None;
     let mut forked = false;
     let mut setup = None;
     // From here on, any early return must not leave the helper behind.
-    let mut guard = HelperGuard(Some(child));
+    let mut guard = HelperGuard(Some(helper_pid));
 
     let mut request = serde_json::to_vec(&run.spec)
         .map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
@@ -128,20 +135,17 @@ pub fn run(
     control
         .write_all(&request)
         .map_err(|e| SandboxError::io("cannot reach the sandbox helper", e))?;
-    let helper_pid = guard.pid();
-    if let (Some(data), Some(mut stdin)) = (run.stdin.clone(), guard.take_stdin()) {
+    if let (Some(data), Some(stdin)) = (run.stdin.clone(), stdin) {
         // A program that never reads its stdin must not block the run.
         std::thread::spawn(move || {
-            let _ = stdin.write_all(&data);
+            let _ = std::fs::File::from(stdin).write_all(&data);
         });
     }
 
-    let stdout = guard.take_stdout();
-    let stderr = guard.take_stderr();
     let mut pump = Pump::new(run.output_cap);
     let mut fds = [
-        Source::new(stdout.map(OwnedFd::from), Channel::Stdout),
-        Source::new(stderr.map(OwnedFd::from), Channel::Stderr),
+        Source::new(Some(stdout), Channel::Stdout),
+        Source::new(Some(stderr), Channel::Stderr),
         Source::new(Some(result_read), Channel::Result),
         Source::new(
             control.try_clone().ok().map(OwnedFd::from),
@@ -360,56 +364,6 @@ fn program_pid(init: i32) -> Result<i32, String> {
         .ok_or_else(|| "cannot find the sandboxed program: it is already gone".to_string())
 }
 
-fn spawn_helper(
-    run: &SandboxRun<'_>,
-    control: &UnixStream,
-    result: &OwnedFd,
-    gate: &OwnedFd,
-) -> Result<Child, SandboxError> {
-    let control_fd = control.as_raw_fd();
-    let result_fd = result.as_raw_fd();
-    let gate_fd = gate.as_raw_fd();
-    let mut command = Command::new(&run.helper);
-    command
-        .arg(init::INIT_ARG)
-        .env_clear()
-        .stdin(if run.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        command.pre_exec(move || {
-            // Move both fds out of the way first, so that dup2 onto 3 and 4 can't clobber them.
-            let control_high = libc::fcntl(control_fd, libc::F_DUPFD_CLOEXEC, 10);
-            let result_high = libc::fcntl(result_fd, libc::F_DUPFD_CLOEXEC, 10);
-            let gate_high = libc::fcntl(gate_fd, libc::F_DUPFD_CLOEXEC, 10);
-            if control_high < 0
-                || result_high < 0
-                || gate_high < 0
-                || libc::dup2(control_high, init::CONTROL_FD) < 0
-                || libc::dup2(result_high, init::RESULT_FD) < 0
-                || libc::dup2(gate_high, init::GATE_FD) < 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            // Its own process group: a Ctrl-C reaches rock, which tears the sandbox down.
-            libc::setpgid(0, 0);
-            Ok(())
-        });
-    }
-    command.spawn().map_err(|e| {
-        SandboxError::io(
-            &format!("cannot start the sandbox helper {}", run.helper.display()),
-            e,
-        )
-    })
-}
-
 /// The sandbox user is uid/gid 1000 inside. As root, it maps to the unprivileged host
 /// id 65534 and the namespace's root (the init, which builds the mounts and never runs
 /// user code) to host root; unprivileged, it maps to the caller's own ids.
@@ -566,27 +520,15 @@ impl Pump {
 }
 
 /// Kills and reaps the helper, also when the run ends early.
-struct HelperGuard(Option<Child>);
+struct HelperGuard(Option<i32>);
 
 impl HelperGuard {
-    fn pid(&self) -> i32 {
-        self.0.as_ref().map(|c| c.id() as i32).unwrap_or(0)
-    }
-    fn take_stdin(&mut self) -> Option<std::process::ChildStdin> {
-        self.0.as_mut()?.stdin.take()
-    }
-    fn take_stdout(&mut self) -> Option<std::process::ChildStdout> {
-        self.0.as_mut()?.stdout.take()
-    }
-    fn take_stderr(&mut self) -> Option<std::process::ChildStderr> {
-        self.0.as_mut()?.stderr.take()
-    }
     /// Once the init is gone no sandboxed process is left; the helper's own exit only tears
     /// down the namespaces, which nobody needs to wait for.
     fn reap(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            std::thread::spawn(move || child.wait());
+        if let Some(pid) = self.0.take() {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            std::thread::spawn(move || unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) });
         }
     }
 }

@@ -1,0 +1,160 @@
+//! Starting the sandbox helper: by re-executing rock (`spawn`), or, for a one-shot
+//! `rock exec`, by forking rock at the very start of `main`, while it is still
+//! single-threaded (`prefork`). A forked helper skips an exec and makes its namespaces
+//! while rock reads its config and finds the interpreter.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+use super::init::{self, CONTROL_FD, GATE_FD, RESULT_FD};
+use super::SandboxError;
+
+/// The path that names "this very binary" as the helper.
+pub const SELF_EXE: &str = "/proc/self/exe";
+
+/// A started helper and the parent's ends of its channels.
+pub(crate) struct Helper {
+    pub pid: i32,
+    pub control: UnixStream,
+    /// The program's stdin; `None` gives it `/dev/null`.
+    pub stdin: Option<OwnedFd>,
+    pub stdout: OwnedFd,
+    pub stderr: OwnedFd,
+    pub result: OwnedFd,
+    pub gate: OwnedFd,
+}
+
+/// Both ends of every channel; the child's ends go to fds 0–5 of the helper.
+struct Channels {
+    parent: [OwnedFd; 5],
+    control: UnixStream,
+    child: [OwnedFd; 6],
+}
+
+impl Channels {
+    fn new() -> std::io::Result<Channels> {
+        let (control, control_child) = UnixStream::pair()?;
+        let pipe = || -> std::io::Result<(OwnedFd, OwnedFd)> {
+            nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from)
+        };
+        let (stdin_r, stdin_w) = pipe()?;
+        let (stdout_r, stdout_w) = pipe()?;
+        let (stderr_r, stderr_w) = pipe()?;
+        let (result_r, result_w) = pipe()?;
+        let (gate_r, gate_w) = pipe()?;
+        Ok(Channels {
+            parent: [stdin_w, stdout_r, stderr_r, result_r, gate_w],
+            control,
+            child: [stdin_r, stdout_w, stderr_w, control_child.into(), result_w, gate_r],
+        })
+    }
+
+    fn into_helper(self, pid: i32, with_stdin: bool) -> Helper {
+        let [stdin, stdout, stderr, result, gate] = self.parent;
+        Helper {
+            pid,
+            control: self.control,
+            stdin: with_stdin.then_some(stdin),
+            stdout,
+            stderr,
+            result,
+            gate,
+        }
+    }
+}
+
+/// In the child, between fork and exec (or the helper's code): put the six fds in place,
+/// join a process group of its own (a Ctrl-C reaches rock, which tears the sandbox down)
+/// and die with the parent. Async-signal-safe only.
+unsafe fn arrange(child: &[i32; 6]) -> std::io::Result<()> {
+    // Move every fd above the targets first, so that no dup2 clobbers a source.
+    let mut high = [0; 6];
+    for (slot, fd) in high.iter_mut().zip(child) {
+        *slot = libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 10);
+        if *slot < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    for (target, fd) in [0, 1, 2, CONTROL_FD, RESULT_FD, GATE_FD].into_iter().zip(high) {
+        if libc::dup2(fd, target) < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    libc::setpgid(0, 0);
+    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    Ok(())
+}
+
+/// Starts `rock __rock-sandbox-init` from `path` with an empty environment.
+pub(crate) fn spawn(path: &Path, with_stdin: bool) -> Result<Helper, SandboxError> {
+    let channels = Channels::new().map_err(|e| SandboxError::io("cannot create the sandbox's pipes", e))?;
+    let child: [i32; 6] = std::array::from_fn(|i| channels.child[i].as_raw_fd());
+    let mut command = Command::new(path);
+    command
+        .arg(init::INIT_ARG)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // SAFETY: `arrange` makes only async-signal-safe calls.
+    unsafe { command.pre_exec(move || arrange(&child)) };
+    let spawned = command.spawn().map_err(|e| {
+        SandboxError::io(&format!("cannot start the sandbox helper {}", path.display()), e)
+    })?;
+    // The child's ends close here; dropping `Child` neither waits nor kills.
+    Ok(channels.into_helper(spawned.id() as i32, with_stdin))
+}
+
+static PREFORKED: Mutex<Option<Helper>> = Mutex::new(None);
+
+/// Forks the helper now, for the next `sandbox::run` in this process to use.
+///
+/// # Safety
+/// The process must be single-threaded: the child goes on running Rust code.
+pub unsafe fn prefork() {
+    let Ok(channels) = Channels::new() else {
+        return;
+    };
+    let child: [i32; 6] = std::array::from_fn(|i| channels.child[i].as_raw_fd());
+    match libc::fork() {
+        -1 => {}
+        0 => {
+            let parent = libc::getppid();
+            if arrange(&child).is_err() || libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            // Everything of the parent's above the helper's fds goes.
+            libc::syscall(libc::SYS_close_range, 6u32, u32::MAX, 0u32);
+            init::run_helper();
+        }
+        pid => {
+            let helper = channels.into_helper(pid, true);
+            if let Ok(mut slot) = PREFORKED.lock() {
+                *slot = Some(helper);
+            }
+        }
+    }
+}
+
+/// The pre-forked helper, if there is one and `path` names this binary.
+pub(crate) fn take_preforked(path: &Path) -> Option<Helper> {
+    if path != Path::new(SELF_EXE) {
+        return None;
+    }
+    PREFORKED.lock().ok()?.take()
+}
+
+/// Ends a pre-forked helper nobody used (the command failed before running code).
+pub fn discard_prefork() {
+    let helper = PREFORKED.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(helper) = helper {
+        unsafe {
+            libc::kill(helper.pid, libc::SIGKILL);
+            libc::waitpid(helper.pid, std::ptr::null_mut(), 0);
+        }
+    }
+}
