@@ -1,7 +1,9 @@
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // The sandbox helper is rock itself, re-executed: handled before any parsing.
-    if args.get(1).map(|a| a.as_os_str()) == Some(std::ffi::OsStr::new(rock::sandbox::init::INIT_ARG)) {
+    if args.get(1).map(|a| a.as_os_str())
+        == Some(std::ffi::OsStr::new(rock::sandbox::init::INIT_ARG))
+    {
         rock::sandbox::init::main();
     }
     if subcommand(&args) == Some("exec") {

@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 use super::init::{self, CONTROL_FD, GATE_FD, RESULT_FD};
+use super::spec::{InitEvent, MAPPED};
 use super::SandboxError;
 
 /// The path that names "this very binary" as the helper.
@@ -26,6 +27,8 @@ pub(crate) struct Helper {
     pub stderr: OwnedFd,
     pub result: OwnedFd,
     pub gate: OwnedFd,
+    /// For a pre-forked helper: the thread that answered its `Unshared` with the id maps.
+    pub mapping: Option<std::thread::JoinHandle<Result<(), String>>>,
 }
 
 /// Both ends of every channel; the child's ends go to fds 0–5 of the helper.
@@ -49,7 +52,14 @@ impl Channels {
         Ok(Channels {
             parent: [stdin_w, stdout_r, stderr_r, result_r, gate_w],
             control,
-            child: [stdin_r, stdout_w, stderr_w, control_child.into(), result_w, gate_r],
+            child: [
+                stdin_r,
+                stdout_w,
+                stderr_w,
+                control_child.into(),
+                result_w,
+                gate_r,
+            ],
         })
     }
 
@@ -63,6 +73,7 @@ impl Channels {
             stderr,
             result,
             gate,
+            mapping: None,
         }
     }
 }
@@ -79,7 +90,10 @@ unsafe fn arrange(child: &[i32; 6]) -> std::io::Result<()> {
             return Err(std::io::Error::last_os_error());
         }
     }
-    for (target, fd) in [0, 1, 2, CONTROL_FD, RESULT_FD, GATE_FD].into_iter().zip(high) {
+    for (target, fd) in [0, 1, 2, CONTROL_FD, RESULT_FD, GATE_FD]
+        .into_iter()
+        .zip(high)
+    {
         if libc::dup2(fd, target) < 0 {
             return Err(std::io::Error::last_os_error());
         }
@@ -91,7 +105,8 @@ unsafe fn arrange(child: &[i32; 6]) -> std::io::Result<()> {
 
 /// Starts `rock __rock-sandbox-init` from `path` with an empty environment.
 pub(crate) fn spawn(path: &Path, with_stdin: bool) -> Result<Helper, SandboxError> {
-    let channels = Channels::new().map_err(|e| SandboxError::io("cannot create the sandbox's pipes", e))?;
+    let channels =
+        Channels::new().map_err(|e| SandboxError::io("cannot create the sandbox's pipes", e))?;
     let child: [i32; 6] = std::array::from_fn(|i| channels.child[i].as_raw_fd());
     let mut command = Command::new(path);
     command
@@ -103,7 +118,10 @@ pub(crate) fn spawn(path: &Path, with_stdin: bool) -> Result<Helper, SandboxErro
     // SAFETY: `arrange` makes only async-signal-safe calls.
     unsafe { command.pre_exec(move || arrange(&child)) };
     let spawned = command.spawn().map_err(|e| {
-        SandboxError::io(&format!("cannot start the sandbox helper {}", path.display()), e)
+        SandboxError::io(
+            &format!("cannot start the sandbox helper {}", path.display()),
+            e,
+        )
     })?;
     // The child's ends close here; dropping `Child` neither waits nor kills.
     Ok(channels.into_helper(spawned.id() as i32, with_stdin))
@@ -132,11 +150,40 @@ pub unsafe fn prefork() {
             init::run_helper();
         }
         pid => {
-            let helper = channels.into_helper(pid, true);
+            let mut helper = channels.into_helper(pid, true);
+            // The id maps need rock (the parent namespace); writing them from a thread lets
+            // the helper build the root while rock goes on with its own start-up.
+            if let Ok(control) = helper.control.try_clone() {
+                helper.mapping = Some(std::thread::spawn(move || map_when_unshared(control, pid)));
+            }
             if let Ok(mut slot) = PREFORKED.lock() {
                 *slot = Some(helper);
             }
         }
+    }
+}
+
+/// Waits for the helper's first event and answers `Unshared` with the id maps.
+fn map_when_unshared(mut control: UnixStream, pid: i32) -> Result<(), String> {
+    use std::io::{Read, Write};
+    // Byte by byte: nothing after this line may be taken from the run's event loop.
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while byte[0] != b'\n' {
+        match control.read(&mut byte) {
+            Ok(1) => line.push(byte[0]),
+            _ => return Err("the sandbox helper ended before making its namespaces".into()),
+        }
+    }
+    match serde_json::from_slice::<InitEvent>(&line) {
+        Ok(InitEvent::Unshared) => {
+            super::write_id_maps(pid)?;
+            control
+                .write_all(MAPPED)
+                .map_err(|e| format!("cannot reach the sandbox helper: {e}"))
+        }
+        Ok(InitEvent::SetupError { message }) => Err(message),
+        _ => Err("the sandbox helper answered out of turn".into()),
     }
 }
 

@@ -59,16 +59,23 @@ fn helper(control: UnixStream) -> Result<i32, ()> {
     }
     reporter.send(&InitEvent::Unshared);
 
-    // The request and the parent's `mapped` arrive in either order.
+    // The request and the parent's `mapped` arrive in either order; the part of the root
+    // that needs no request is built as soon as the ids are mapped.
     let mut spec: Option<SandboxSpec> = None;
-    let mut mapped = false;
-    while spec.is_none() || !mapped {
+    let mut prepared = None;
+    while spec.is_none() || prepared.is_none() {
         let mut line = Vec::new();
         if reader.read_until(b'\n', &mut line).map_err(|_| ())? == 0 {
             return Ok(1);
         }
         if line == MAPPED {
-            mapped = true;
+            match mounts::prepare() {
+                Ok(done) => prepared = Some(done),
+                Err(message) => {
+                    reporter.send(&InitEvent::SetupError { message });
+                    return Ok(1);
+                }
+            }
             continue;
         }
         match serde_json::from_slice(&line) {
@@ -81,7 +88,9 @@ fn helper(control: UnixStream) -> Result<i32, ()> {
             }
         }
     }
-    let spec = spec.ok_or(())?;
+    let (Some(spec), Some(prepared)) = (spec, prepared) else {
+        return Ok(1);
+    };
     if !spec.network {
         if let Err(errno) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
             reporter.send(&InitEvent::SetupError {
@@ -100,7 +109,7 @@ fn helper(control: UnixStream) -> Result<i32, ()> {
             Ok(1)
         }
         Ok(ForkResult::Child) => {
-            let code = init(&spec, &mut reporter);
+            let code = init(&spec, prepared, &mut reporter);
             unsafe { libc::_exit(code) }
         }
         Ok(ForkResult::Parent { child }) => {
@@ -118,9 +127,9 @@ fn helper(control: UnixStream) -> Result<i32, ()> {
 }
 
 /// pid 1 of the sandbox.
-fn init(spec: &SandboxSpec, reporter: &mut Reporter) -> i32 {
+fn init(spec: &SandboxSpec, prepared: mounts::Prepared, reporter: &mut Reporter) -> i32 {
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-    if let Err(message) = mounts::build_root(spec) {
+    if let Err(message) = mounts::finish(prepared, spec) {
         reporter.send(&InitEvent::SetupError { message });
         return 1;
     }

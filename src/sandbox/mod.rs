@@ -120,6 +120,7 @@ pub fn run(
         stderr,
         result: result_read,
         gate: gate_write,
+        mapping,
     } = helper;
     let mut gate = Some(gate_write);
     let attach_error: std::sync::Arc<std::sync::Mutex<Option<String>>> = Default::default();
@@ -128,6 +129,12 @@ pub fn run(
     let mut setup = None;
     // From here on, any early return must not leave the helper behind.
     let mut guard = HelperGuard(Some(helper_pid));
+    if let Some(mapping) = mapping {
+        mapping
+            .join()
+            .map_err(|_| SandboxError::Setup("the id-map thread failed".into()))?
+            .map_err(SandboxError::Setup)?;
+    }
 
     let mut request = serde_json::to_vec(&run.spec)
         .map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
@@ -367,7 +374,7 @@ fn program_pid(init: i32) -> Result<i32, String> {
 /// The sandbox user is uid/gid 1000 inside. As root, it maps to the unprivileged host
 /// id 65534 and the namespace's root (the init, which builds the mounts and never runs
 /// user code) to host root; unprivileged, it maps to the caller's own ids.
-fn write_id_maps(pid: i32) -> Result<(), String> {
+pub(crate) fn write_id_maps(pid: i32) -> Result<(), String> {
     let proc = format!("/proc/{pid}");
     let write = |file: &str, contents: String| {
         std::fs::write(format!("{proc}/{file}"), contents)

@@ -44,7 +44,23 @@ const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 /// only in this mount namespace.
 const BASE: &str = "/tmp";
 
-pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
+/// The new root, inside the staging tmpfs once it is the root.
+const NEW_ROOT: &str = "/newroot";
+
+/// The staging tmpfs holds the skeleton, /etc and /rock (harness, arguments); it becomes
+/// the read-only root, so this is only a cap on what rock itself writes there.
+const STAGING_BYTES: u64 = 256 * 1024 * 1024;
+
+/// What `prepare` built, for `finish`: the binds still to be made read-only.
+pub struct Prepared {
+    read_only: Vec<PathBuf>,
+}
+
+/// The part of the root that doesn't depend on the request: a staging tmpfs holding the
+/// new root, the system dirs, the shared part of /etc and /dev. The helper runs it as soon
+/// as its namespaces exist, before the request arrives; the mount points for /proc, /work,
+/// /tmp, /rock and /dev/shm are made here and mounted by `finish`.
+pub fn prepare() -> Result<Prepared, String> {
     let none = None::<&str>;
     step(
         "make mounts private",
@@ -57,7 +73,7 @@ pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
             BASE,
             Some("tmpfs"),
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-            Some(format!("mode=0755,size={}", staging_size(spec)).as_str()),
+            Some(format!("mode=0755,size={STAGING_BYTES}").as_str()),
         ),
     )?;
     for dir in ["newroot", "oldroot"] {
@@ -68,7 +84,7 @@ pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
         nix::unistd::pivot_root(BASE, &*format!("{BASE}/oldroot")),
     )?;
     step("enter the staging root", nix::unistd::chdir("/"))?;
-    let new = Path::new("/newroot");
+    let new = Path::new(NEW_ROOT);
     bind(new, new)?;
 
     let mut read_only = Vec::new();
@@ -79,7 +95,29 @@ pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
             &mut read_only,
         )?;
     }
-    build_etc(new, spec.network, &mut read_only)?;
+    build_etc(new, ETC_ENTRIES, &mut read_only)?;
+    build_dev(new)?;
+    for dir in ["proc", "work", "tmp", "rock"] {
+        mkdir(&new.join(dir))?;
+    }
+    Ok(Prepared { read_only })
+}
+
+/// The request's part, in the init (pid 1 of the new pid namespace, as /proc needs): the
+/// interpreter's binds, the size-limited tmpfs mounts, the run's files, then the switch to
+/// the new root, made read-only.
+pub fn finish(prepared: Prepared, spec: &SandboxSpec) -> Result<(), String> {
+    let none = None::<&str>;
+    let new = Path::new(NEW_ROOT);
+    let mut read_only = prepared.read_only;
+    if spec.network {
+        build_etc(new, ETC_NETWORK_ENTRIES, &mut read_only)?;
+    } else {
+        write(
+            &new.join("etc/hosts"),
+            b"127.0.0.1 localhost rock\n::1 localhost\n",
+        )?;
+    }
     let mut bound: Vec<&str> = Vec::new();
     let mut extra: Vec<&str> = spec
         .ro_binds
@@ -110,15 +148,12 @@ pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
             remount_read_only(&point)?;
         }
     }
-    build_dev(new, spec.limits.tmpfs_bytes)?;
 
-    let proc_dir = new.join("proc");
-    mkdir(&proc_dir)?;
     step(
         "mount /proc",
         mount(
             Some("proc"),
-            &proc_dir,
+            &new.join("proc"),
             Some("proc"),
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
             none,
@@ -130,7 +165,7 @@ pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
         &format!("mode=0755,uid={SANDBOX_UID},gid={SANDBOX_GID},size={size}"),
     )?;
     tmpfs(&new.join("tmp"), &format!("mode=1777,size={size}"))?;
-    mkdir(&new.join("rock"))?;
+    tmpfs(&new.join("dev/shm"), &format!("mode=1777,size={size}"))?;
     write_files(new, spec)?;
 
     // Swap roots: the old root is stacked on "." and detached with everything under it.
@@ -153,12 +188,6 @@ pub fn build_root(spec: &SandboxSpec) -> Result<(), String> {
         ),
     )?;
     Ok(())
-}
-
-/// The staging tmpfs holds the skeleton, /etc and /rock (harness, arguments).
-fn staging_size(spec: &SandboxSpec) -> u64 {
-    let files: u64 = spec.files.iter().map(|f| f.contents.len() as u64).sum();
-    8 * 1024 * 1024 + files
 }
 
 /// A path already inside one of the mirrored system dirs needs no bind of its own.
@@ -262,13 +291,12 @@ fn unescape_mountinfo(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn build_etc(new: &Path, network: bool, read_only: &mut Vec<PathBuf>) -> Result<(), String> {
+/// Shares `entries` of the host's /etc; the first call also writes rock's own files.
+fn build_etc(new: &Path, entries: &[&str], read_only: &mut Vec<PathBuf>) -> Result<(), String> {
     let etc = new.join("etc");
+    let first = !etc.exists();
     mkdir(&etc)?;
-    let shared = ETC_ENTRIES
-        .iter()
-        .chain(if network { ETC_NETWORK_ENTRIES } else { &[] });
-    for entry in shared {
+    for entry in entries {
         let host = Path::new("/oldroot/etc").join(entry);
         // Small files are copied (cheaper than a bind and its read-only remount);
         // directories and symlinks are mirrored.
@@ -280,6 +308,9 @@ fn build_etc(new: &Path, network: bool, read_only: &mut Vec<PathBuf>) -> Result<
             _ => mirror(&host, &etc.join(entry), read_only)?,
         }
     }
+    if !first {
+        return Ok(());
+    }
     let user = format!(
         "root:x:0:0:root:/root:/usr/sbin/nologin\n\
          sandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:rock sandbox:{WORK_DIR}:/usr/sbin/nologin\n\
@@ -288,17 +319,10 @@ fn build_etc(new: &Path, network: bool, read_only: &mut Vec<PathBuf>) -> Result<
     let group = format!("root:x:0:\nsandbox:x:{SANDBOX_GID}:\nnogroup:x:65534:\n");
     write(&etc.join("passwd"), user.as_bytes())?;
     write(&etc.join("group"), group.as_bytes())?;
-    write(&etc.join("hostname"), b"rock\n")?;
-    if !network {
-        write(
-            &etc.join("hosts"),
-            b"127.0.0.1 localhost rock\n::1 localhost\n",
-        )?;
-    }
-    Ok(())
+    write(&etc.join("hostname"), b"rock\n")
 }
 
-fn build_dev(new: &Path, shm_bytes: u64) -> Result<(), String> {
+fn build_dev(new: &Path) -> Result<(), String> {
     let dev = new.join("dev");
     tmpfs(&dev, "mode=0755,size=65536")?;
     for name in DEVICES {
@@ -322,7 +346,8 @@ fn build_dev(new: &Path, shm_bytes: u64) -> Result<(), String> {
     ] {
         symlink(target, dev.join(name)).map_err(|e| describe("create link", &dev, e))?;
     }
-    tmpfs(&dev.join("shm"), &format!("mode=1777,size={shm_bytes}"))?;
+    // /dev/shm is mounted by `finish`, with the request's size.
+    mkdir(&dev.join("shm"))?;
     // Nothing may be added to /dev itself (the device binds and /dev/shm stay as they are).
     mount(
         None::<&str>,
