@@ -548,3 +548,19 @@ fn ctrl_c_tears_the_sandbox_down_and_leaves_nothing() {
         );
     }
 }
+
+#[test]
+fn with_network_the_hosts_loopback_is_reachable() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let rock = Rock::new();
+    let code = format!(
+        "import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=5).sendall(b'hi')\nprint('sent')\n"
+    );
+    let (result, exit) = rock.exec_json("python", &code, &["--network"]);
+    assert_eq!(exit, 0, "{result}");
+    let (mut stream, _) = listener.accept().unwrap();
+    let mut got = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut got).unwrap();
+    assert_eq!(got, "hi");
+}

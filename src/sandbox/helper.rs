@@ -104,13 +104,14 @@ unsafe fn arrange(child: &[i32; 6]) -> std::io::Result<()> {
 }
 
 /// Starts `rock __rock-sandbox-init` from `path` with an empty environment.
-pub(crate) fn spawn(path: &Path, with_stdin: bool) -> Result<Helper, SandboxError> {
+pub(crate) fn spawn(path: &Path, with_stdin: bool, network: bool) -> Result<Helper, SandboxError> {
     let channels =
         Channels::new().map_err(|e| SandboxError::io("cannot create the sandbox's pipes", e))?;
     let child: [i32; 6] = std::array::from_fn(|i| channels.child[i].as_raw_fd());
     let mut command = Command::new(path);
     command
         .arg(init::INIT_ARG)
+        .args(network.then_some(init::NETWORK_ARG))
         .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -147,7 +148,8 @@ pub unsafe fn prefork() {
             }
             // Everything of the parent's above the helper's fds goes.
             libc::syscall(libc::SYS_close_range, 6u32, u32::MAX, 0u32);
-            init::run_helper();
+            // Most runs have no network; one that has gets a spawned helper instead.
+            init::run_helper(false);
         }
         pid => {
             let mut helper = channels.into_helper(pid, true);
@@ -187,9 +189,14 @@ fn map_when_unshared(mut control: UnixStream, pid: i32) -> Result<(), String> {
     }
 }
 
-/// The pre-forked helper, if there is one and `path` names this binary.
-pub(crate) fn take_preforked(path: &Path) -> Option<Helper> {
+/// The pre-forked helper, if there is one, `path` names this binary and the run has no
+/// network (the pre-forked helper made a private network namespace).
+pub(crate) fn take_preforked(path: &Path, network: bool) -> Option<Helper> {
     if path != Path::new(SELF_EXE) {
+        return None;
+    }
+    if network {
+        discard_prefork();
         return None;
     }
     PREFORKED.lock().ok()?.take()

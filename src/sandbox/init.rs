@@ -28,29 +28,36 @@ pub const GATE_FD: i32 = 5;
 /// Entry point of the helper process. Never returns.
 pub fn main() -> ! {
     set_cloexec(CONTROL_FD);
-    run_helper()
+    let network = std::env::args().any(|a| a == NETWORK_ARG);
+    run_helper(network)
 }
+
+/// The helper's argument for a run that shares the host's network.
+pub const NETWORK_ARG: &str = "--network";
 
 /// The helper's work, with its fds in place (0–2 the program's stdio, 3 control, 4 result,
 /// 5 gate): from `main` after an exec, or straight after `sandbox::prefork`'s fork.
-pub(crate) fn run_helper() -> ! {
+pub(crate) fn run_helper(network: bool) -> ! {
     // SAFETY: fd 3 is the control socket the parent passed; nothing else owns it.
     let control = unsafe { UnixStream::from_raw_fd(CONTROL_FD) };
-    let code = helper(control).unwrap_or(1);
+    let code = helper(control, network).unwrap_or(1);
     unsafe { libc::_exit(code) }
 }
 
-fn helper(control: UnixStream) -> Result<i32, ()> {
+fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
     let mut reader = BufReader::new(control.try_clone().map_err(|_| ())?);
     let mut reporter = Reporter(control);
 
     // The namespaces first, before the request is known: a pre-forked helper gets this
-    // done while rock still reads its config. The network namespace waits for the request.
-    let flags = CloneFlags::CLONE_NEWUSER
+    // done while rock still reads its config.
+    let mut flags = CloneFlags::CLONE_NEWUSER
         | CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWPID
         | CloneFlags::CLONE_NEWIPC
         | CloneFlags::CLONE_NEWUTS;
+    if !network {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
     if let Err(errno) = nix::sched::unshare(flags) {
         reporter.send(&InitEvent::SetupError {
             message: unshare_failure(errno),
@@ -91,13 +98,11 @@ fn helper(control: UnixStream) -> Result<i32, ()> {
     let (Some(spec), Some(prepared)) = (spec, prepared) else {
         return Ok(1);
     };
-    if !spec.network {
-        if let Err(errno) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
-            reporter.send(&InitEvent::SetupError {
-                message: unshare_failure(errno),
-            });
-            return Ok(1);
-        }
+    if spec.network != network {
+        reporter.send(&InitEvent::SetupError {
+            message: "the sandbox helper was started for another network mode".into(),
+        });
+        return Ok(1);
     }
 
     // SAFETY: this process is single-threaded (a fresh exec of rock that spawned no threads).

@@ -102,7 +102,7 @@ pub fn run(
     let start = Instant::now();
     run.spec.gated = run.cgroup.is_some();
     let with_stdin = run.stdin.is_some();
-    let helper = match helper::take_preforked(&run.helper) {
+    let helper = match helper::take_preforked(&run.helper, run.spec.network) {
         Some(mut helper) => {
             // A pre-forked helper always has a stdin pipe; closing it gives EOF.
             if !with_stdin {
@@ -110,7 +110,7 @@ pub fn run(
             }
             helper
         }
-        None => helper::spawn(&run.helper, with_stdin)?,
+        None => helper::spawn(&run.helper, with_stdin, run.spec.network)?,
     };
     let helper::Helper {
         pid: helper_pid,

@@ -51,10 +51,8 @@ const NEW_ROOT: &str = "/newroot";
 /// the read-only root, so this is only a cap on what rock itself writes there.
 const STAGING_BYTES: u64 = 256 * 1024 * 1024;
 
-/// What `prepare` built, for `finish`: the binds still to be made read-only.
-pub struct Prepared {
-    read_only: Vec<PathBuf>,
-}
+/// Proof that `prepare` ran, for `finish`.
+pub struct Prepared {}
 
 /// The part of the root that doesn't depend on the request: a staging tmpfs holding the
 /// new root, the system dirs, the shared part of /etc and /dev. The helper runs it as soon
@@ -96,20 +94,38 @@ pub fn prepare() -> Result<Prepared, String> {
         )?;
     }
     build_etc(new, ETC_ENTRIES, &mut read_only)?;
+    seal(&read_only)?;
     build_dev(new)?;
     for dir in ["proc", "work", "tmp", "rock"] {
         mkdir(&new.join(dir))?;
     }
-    Ok(Prepared { read_only })
+    Ok(Prepared {})
+}
+
+/// One read of the mount table remounts every bind in `read_only` read-only, with
+/// whatever was mounted beneath it. The host's /proc is under the old root until the
+/// final pivot.
+fn seal(read_only: &[PathBuf]) -> Result<(), String> {
+    if read_only.is_empty() {
+        return Ok(());
+    }
+    let table = fs::read_to_string("/oldroot/proc/self/mountinfo")
+        .map_err(|e| format!("could not read the mount table: {e}"))?;
+    for point in mount_points(&table) {
+        if read_only.iter().any(|target| point.starts_with(target)) {
+            remount_read_only(&point)?;
+        }
+    }
+    Ok(())
 }
 
 /// The request's part, in the init (pid 1 of the new pid namespace, as /proc needs): the
 /// interpreter's binds, the size-limited tmpfs mounts, the run's files, then the switch to
 /// the new root, made read-only.
-pub fn finish(prepared: Prepared, spec: &SandboxSpec) -> Result<(), String> {
+pub fn finish(_prepared: Prepared, spec: &SandboxSpec) -> Result<(), String> {
     let none = None::<&str>;
     let new = Path::new(NEW_ROOT);
-    let mut read_only = prepared.read_only;
+    let mut read_only = Vec::new();
     if spec.network {
         build_etc(new, ETC_NETWORK_ENTRIES, &mut read_only)?;
     } else {
@@ -139,15 +155,7 @@ pub fn finish(prepared: Prepared, spec: &SandboxSpec) -> Result<(), String> {
         )?;
         bound.push(relative);
     }
-    // One read of the mount table seals every bind, with whatever was mounted beneath it.
-    // The host's /proc is under the old root until the final pivot.
-    let table = fs::read_to_string("/oldroot/proc/self/mountinfo")
-        .map_err(|e| format!("could not read the mount table: {e}"))?;
-    for point in mount_points(&table) {
-        if read_only.iter().any(|target| point.starts_with(target)) {
-            remount_read_only(&point)?;
-        }
-    }
+    seal(&read_only)?;
 
     step(
         "mount /proc",
