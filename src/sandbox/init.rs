@@ -376,18 +376,12 @@ fn unshare_failure(errno: nix::errno::Errno) -> String {
     )
 }
 
-/// The helper and the init keep none of the program's stdio or result pipe.
+/// The helper and the init keep none of the program's stdio or result pipe, so that the
+/// pipes reach EOF the moment the program is gone. (Closed outright: after the pivot into
+/// the staging root the helper has no /dev/null to put in their place.)
 fn close_program_fds() {
-    unsafe {
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
-        if null >= 0 {
-            for fd in 0..3 {
-                libc::dup2(null, fd);
-            }
-            libc::close(null);
-        }
-        libc::close(RESULT_FD);
-        libc::close(GATE_FD);
+    for fd in [0, 1, 2, RESULT_FD, GATE_FD] {
+        unsafe { libc::close(fd) };
     }
 }
 
