@@ -243,8 +243,8 @@ impl Provider for LocalProvider {
         let request = request.clone();
         let id = instance.id.clone();
         blocking(move || execute(&settings, &interpreter, &id, &request, sink.as_mut()))
-        .await
-        .map_err(|e| ProviderError::Unavailable(e.to_string()))?
+            .await
+            .map_err(|e| ProviderError::Unavailable(e.to_string()))?
     }
 
     /// Every run's sandbox is gone when `execute_code` returns: processes, mounts and
