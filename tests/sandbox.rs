@@ -564,3 +564,45 @@ fn with_network_the_hosts_loopback_is_reachable() {
     std::io::Read::read_to_string(&mut stream, &mut got).unwrap();
     assert_eq!(got, "hi");
 }
+
+/// Where the kernel refuses user namespaces, rock explains and never runs the code.
+/// Simulated inside a user namespace of the test's own whose namespace limit is 0.
+#[test]
+fn a_kernel_that_refuses_namespaces_gets_an_explanation_not_an_unsandboxed_run() {
+    let unshare = std::path::Path::new("/usr/bin/unshare");
+    if !unshare.exists() {
+        eprintln!("skipped: needs /usr/bin/unshare (util-linux)");
+        return;
+    }
+    let rock = Rock::new();
+    let marker = rock.dir().join("ran");
+    let rock_bin = assert_cmd::cargo::cargo_bin("rock");
+    for network in [false, true] {
+        let script = format!(
+            "echo 0 > /proc/sys/user/max_user_namespaces && exec {} exec {} -l py -c \"open('{}', 'w')\"",
+            rock_bin.display(),
+            if network { "--network" } else { "" },
+            marker.display()
+        );
+        let output = std::process::Command::new(unshare)
+            .args(["--user", "--map-root-user", "sh", "-c", &script])
+            .env("XDG_CACHE_HOME", rock.dir().join("cache"))
+            .output()
+            .unwrap();
+        let stderr = support::stderr_of(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(125),
+            "network={network}: {stderr}"
+        );
+        assert!(
+            stderr.starts_with("error: cannot build the local sandbox"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("rock never runs code unsandboxed"),
+            "{stderr}"
+        );
+        assert!(!marker.exists(), "the code ran without a sandbox");
+    }
+}

@@ -10,6 +10,7 @@ pub mod spec;
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -139,9 +140,11 @@ pub fn run(
     let mut request = serde_json::to_vec(&run.spec)
         .map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
     request.push(b'\n');
-    control
-        .write_all(&request)
-        .map_err(|e| SandboxError::io("cannot reach the sandbox helper", e))?;
+    if let Err(err) = control.write_all(&request) {
+        // A helper that failed (say, no namespaces) stops reading; its report says why.
+        return Err(reported_failure(&control)
+            .unwrap_or_else(|| SandboxError::io("cannot reach the sandbox helper", err)));
+    }
     if let (Some(data), Some(stdin)) = (run.stdin.clone(), stdin) {
         // A program that never reads its stdin must not block the run.
         std::thread::spawn(move || {
@@ -358,6 +361,19 @@ pub fn run(
         cpu,
         peak_memory: peak_memory.or(rss),
     })
+}
+
+/// The `SetupError` a helper sent before it ended, if it sent one.
+fn reported_failure(control: &UnixStream) -> Option<SandboxError> {
+    let mut text = Vec::new();
+    let mut reader = control.try_clone().ok()?;
+    reader.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    let _ = reader.read_to_end(&mut text);
+    text.split(|b| *b == b'\n')
+        .find_map(|line| match serde_json::from_slice(line) {
+            Ok(InitEvent::SetupError { message }) => Some(SandboxError::Setup(message)),
+            _ => None,
+        })
 }
 
 /// The host pid of the program: the init's only child.
