@@ -290,24 +290,28 @@ fn printing_cannot_forge_the_result() {
 #[test]
 fn rocks_environment_does_not_leak_into_the_sandbox() {
     let rock = Rock::new();
-    let output = rock
-        .cmd()
-        .env("ROCK_TEST_SECRET", "hunter2")
-        .args([
-            "exec",
-            "--json",
-            "-l",
-            "py",
-            "-c",
-            "import os; print(sorted(os.environ))",
-        ])
-        .output()
-        .unwrap();
-    let (result, exit) = support::parse_json(&output);
-    assert_eq!(exit, 0);
-    let env = result["stdout"].as_str().unwrap();
-    assert!(!env.contains("ROCK_TEST_SECRET"), "{env}");
-    assert!(env.contains("'PATH'"), "{env}");
+    // The program's own environment, and what /proc shows of the sandbox's other processes.
+    let code = "import os\nprint(sorted(os.environ))\nfor pid in os.listdir('/proc'):\n    if pid.isdigit():\n        try:\n            print(pid, open(f'/proc/{pid}/environ', 'rb').read())\n        except OSError as e:\n            print(pid, 'unreadable', e.errno)\n";
+    for network in [false, true] {
+        let mut args = vec!["exec", "--json", "-l", "py", "-c", code];
+        if network {
+            args.push("--network");
+        }
+        let output = rock
+            .cmd()
+            .env("ROCK_TEST_SECRET", "hunter2")
+            .args(&args)
+            .output()
+            .unwrap();
+        let (result, exit) = support::parse_json(&output);
+        assert_eq!(exit, 0, "{result}");
+        let seen = result["stdout"].as_str().unwrap();
+        assert!(
+            !seen.contains("ROCK_TEST_SECRET") && !seen.contains("hunter2"),
+            "{seen}"
+        );
+        assert!(seen.contains("'PATH'"), "{seen}");
+    }
 }
 
 #[test]

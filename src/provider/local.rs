@@ -470,12 +470,15 @@ fn process_limits(settings: &Settings, cpu_seconds: u64, data_bytes: Option<u64>
 
 /// The program's whole environment: nothing of rock's own (tokens, keys) leaks in.
 fn base_env(interpreter_dir: Option<&Path>) -> Vec<(String, String)> {
+    const SYSTEM_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
     let mut path = String::new();
-    if let Some(dir) = interpreter_dir {
-        path.push_str(&dir.to_string_lossy());
-        path.push(':');
+    if let Some(dir) = interpreter_dir.map(|d| d.to_string_lossy()) {
+        if !SYSTEM_PATH.split(':').any(|p| p == dir) {
+            path.push_str(&dir);
+            path.push(':');
+        }
     }
-    path.push_str("/usr/local/bin:/usr/bin:/bin");
+    path.push_str(SYSTEM_PATH);
     [
         ("PATH", path.as_str()),
         ("HOME", WORK_DIR),

@@ -148,6 +148,7 @@ pub unsafe fn prefork() {
             }
             // Everything of the parent's above the helper's fds goes.
             libc::syscall(libc::SYS_close_range, 6u32, u32::MAX, 0u32);
+            forget_environment();
             // Most runs have no network; one that has gets a spawned helper instead.
             init::run_helper(false);
         }
@@ -187,6 +188,22 @@ fn map_when_unshared(mut control: UnixStream, pid: i32) -> Result<(), String> {
         Ok(InitEvent::SetupError { message }) => Err(message),
         _ => Err("the sandbox helper answered out of turn".into()),
     }
+}
+
+/// A forked helper carries rock's environment (tokens, keys), which the spawned one never
+/// gets. The program gets only its own, but the helper's and the init's stay readable in
+/// `/proc/<pid>/environ`, which shows the original strings: so they are wiped in place.
+unsafe fn forget_environment() {
+    extern "C" {
+        static mut environ: *mut *mut libc::c_char;
+    }
+    let mut entry = environ;
+    while !entry.is_null() && !(*entry).is_null() {
+        let text = *entry;
+        libc::memset(text.cast(), 0, libc::strlen(text));
+        entry = entry.add(1);
+    }
+    libc::clearenv();
 }
 
 /// The pre-forked helper, if there is one, `path` names this binary and the run has no

@@ -1,6 +1,7 @@
-//! The sandbox side: rock re-executes itself as `rock __rock-sandbox-init` (a fresh,
-//! single-threaded process, so forking and mounting are safe), makes the namespaces,
-//! builds the root file system and starts the program as an unprivileged user.
+//! The sandbox side: the helper (rock forked before it started any thread, or re-executed
+//! as `rock __rock-sandbox-init`: single-threaded either way, so forking and mounting are
+//! safe) makes the namespaces, builds the root file system and starts the program as an
+//! unprivileged user.
 //!
 //! Process tree: helper (host pid ns, new user/mount/net/ipc/uts ns)
 //!   └─ init (pid 1 of the new pid ns: reaps, reports, and takes every process with it)
@@ -105,7 +106,7 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
         return Ok(1);
     }
 
-    // SAFETY: this process is single-threaded (a fresh exec of rock that spawned no threads).
+    // SAFETY: this process is single-threaded (see the module's documentation).
     match unsafe { nix::unistd::fork() } {
         Err(errno) => {
             reporter.send(&InitEvent::SetupError {
