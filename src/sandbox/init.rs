@@ -51,14 +51,11 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
 
     // The namespaces first, before the request is known: a pre-forked helper gets this
     // done while rock still reads its config.
-    let mut flags = CloneFlags::CLONE_NEWUSER
+    let flags = CloneFlags::CLONE_NEWUSER
         | CloneFlags::CLONE_NEWNS
         | CloneFlags::CLONE_NEWPID
         | CloneFlags::CLONE_NEWIPC
         | CloneFlags::CLONE_NEWUTS;
-    if !network {
-        flags |= CloneFlags::CLONE_NEWNET;
-    }
     if let Err(errno) = nix::sched::unshare(flags) {
         reporter.send(&InitEvent::SetupError {
             message: unshare_failure(errno),
@@ -66,6 +63,15 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
         return Ok(1);
     }
     reporter.send(&InitEvent::Unshared);
+    // The network namespace (the costliest to make) while rock writes the id maps.
+    if !network {
+        if let Err(errno) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
+            reporter.send(&InitEvent::SetupError {
+                message: unshare_failure(errno),
+            });
+            return Ok(1);
+        }
+    }
 
     // The request and the parent's `mapped` arrive in either order; the part of the root
     // that needs no request is built as soon as the ids are mapped.

@@ -13,23 +13,21 @@ use super::spec::{SandboxSpec, SANDBOX_GID, SANDBOX_UID, WORK_DIR};
 /// Host directories every interpreter needs (merged-/usr systems have symlinks for most).
 const SYSTEM_DIRS: &[&str] = &["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
-/// The parts of the host's /etc a program may need; nothing else of /etc is visible.
+/// The parts of the host's /etc a running program may need (the loader's cache, time
+/// zone, certificates, name service switch, MIME and service tables, OS release); nothing
+/// else of /etc is visible. Configuration of tools that maintain these (ldconfig,
+/// update-ca-certificates) stays out.
 const ETC_ENTRIES: &[&str] = &[
     "ld.so.cache",
-    "ld.so.conf",
-    "ld.so.conf.d",
     "localtime",
     "timezone",
     "alternatives",
     "ssl",
-    "ca-certificates",
-    "ca-certificates.conf",
     "nsswitch.conf",
     "mime.types",
     "protocols",
     "services",
     "os-release",
-    "debian_version",
 ];
 
 /// Extra /etc entries shared only when the program may use the host's network.
