@@ -58,7 +58,7 @@ impl Default for Settings {
             max_processes: 64,
             max_open_files: 256,
             max_file_size: 64 * MIB,
-            tmpfs_size: 64 * MIB,
+            tmpfs_size: crate::sandbox::spec::DEFAULT_TMPFS_BYTES,
             cpu_time: None,
             interpreters: BTreeMap::new(),
             cache_dir: None,

@@ -63,7 +63,8 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
         return Ok(1);
     }
     reporter.send(&InitEvent::Unshared);
-    // The network namespace (the costliest to make) while rock writes the id maps.
+    // The network namespace (the costliest to make), the hostname and loopback, while rock
+    // writes the id maps: the namespace's full capabilities don't wait for them.
     if !network {
         if let Err(errno) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
             reporter.send(&InitEvent::SetupError {
@@ -71,7 +72,12 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
             });
             return Ok(1);
         }
+        if let Err(message) = loopback_up() {
+            reporter.send(&InitEvent::SetupError { message });
+            return Ok(1);
+        }
     }
+    let _ = nix::unistd::sethostname("rock");
 
     // The request and the parent's `mapped` arrive in either order; the part of the root
     // that needs no request is built as soon as the ids are mapped.
@@ -144,13 +150,6 @@ fn init(spec: &SandboxSpec, prepared: mounts::Prepared, reporter: &mut Reporter)
     if let Err(message) = mounts::finish(prepared, spec) {
         reporter.send(&InitEvent::SetupError { message });
         return 1;
-    }
-    let _ = nix::unistd::sethostname("rock");
-    if !spec.network {
-        if let Err(message) = loopback_up() {
-            reporter.send(&InitEvent::SetupError { message });
-            return 1;
-        }
     }
 
     // SAFETY: still single-threaded.

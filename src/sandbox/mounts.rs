@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 
-use super::spec::{SandboxSpec, SANDBOX_GID, SANDBOX_UID, WORK_DIR};
+use super::spec::{SandboxSpec, DEFAULT_TMPFS_BYTES, SANDBOX_GID, SANDBOX_UID, WORK_DIR};
 
 /// Host directories every interpreter needs (merged-/usr systems have symlinks for most).
 const SYSTEM_DIRS: &[&str] = &["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
@@ -32,6 +32,17 @@ const ETC_ENTRIES: &[&str] = &[
 
 /// Extra /etc entries shared only when the program may use the host's network.
 const ETC_NETWORK_ENTRIES: &[&str] = &["resolv.conf", "hosts", "gai.conf"];
+
+/// The writable tmpfs mounts, under the new root.
+const SCRATCH: [&str; 3] = ["work", "tmp", "dev/shm"];
+
+/// A scratch tmpfs's options: /work belongs to the sandbox user, the others are shared.
+fn scratch_options(dir: &str, size: u64) -> String {
+    match dir {
+        "work" => format!("mode=0755,uid={SANDBOX_UID},gid={SANDBOX_GID},size={size}"),
+        _ => format!("mode=1777,size={size}"),
+    }
+}
 
 /// Regular /etc files up to this size are copied into the sandbox rather than bound.
 const COPY_LIMIT: u64 = 256 * 1024;
@@ -94,8 +105,11 @@ pub fn prepare() -> Result<Prepared, String> {
     build_etc(new, ETC_ENTRIES, &mut read_only)?;
     seal(&read_only)?;
     build_dev(new)?;
-    for dir in ["proc", "work", "tmp", "rock"] {
+    for dir in ["proc", "rock"] {
         mkdir(&new.join(dir))?;
+    }
+    for dir in SCRATCH {
+        tmpfs(&new.join(dir), &scratch_options(dir, DEFAULT_TMPFS_BYTES))?;
     }
     Ok(Prepared {})
 }
@@ -166,12 +180,19 @@ pub fn finish(_prepared: Prepared, spec: &SandboxSpec) -> Result<(), String> {
         ),
     )?;
     let size = spec.limits.tmpfs_bytes;
-    tmpfs(
-        &new.join("work"),
-        &format!("mode=0755,uid={SANDBOX_UID},gid={SANDBOX_GID},size={size}"),
-    )?;
-    tmpfs(&new.join("tmp"), &format!("mode=1777,size={size}"))?;
-    tmpfs(&new.join("dev/shm"), &format!("mode=1777,size={size}"))?;
+    if size != DEFAULT_TMPFS_BYTES {
+        for dir in SCRATCH {
+            let target = new.join(dir);
+            mount(
+                none,
+                &target,
+                none,
+                MsFlags::MS_REMOUNT | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+                Some(format!("size={size}").as_str()),
+            )
+            .map_err(|e| format!("could not resize the tmpfs on /{dir}: {e}"))?;
+        }
+    }
     write_files(new, spec)?;
 
     // Swap roots: the old root is stacked on "." and detached with everything under it.

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 pub const SANDBOX_UID: u32 = 1000;
 pub const SANDBOX_GID: u32 = 1000;
 
+/// The size of each writable tmpfs unless the provider's settings say otherwise; mounted
+/// at this size before the request is known, resized only when it asks for another.
+pub const DEFAULT_TMPFS_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Where the program's writable scratch space lives inside the sandbox.
 pub const WORK_DIR: &str = "/work";
 
