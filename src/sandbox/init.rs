@@ -9,7 +9,7 @@
 
 use std::ffi::CString;
 use std::io::{BufRead, BufReader, Write};
-use std::os::fd::FromRawFd;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::net::UnixStream;
 
 use nix::sched::CloneFlags;
@@ -63,61 +63,25 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
         return Ok(1);
     }
     reporter.send(&InitEvent::Unshared);
-    // The network namespace (the costliest to make), the hostname and loopback, while rock
-    // writes the id maps: the namespace's full capabilities don't wait for them.
-    if !network {
-        if let Err(errno) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
-            reporter.send(&InitEvent::SetupError {
-                message: unshare_failure(errno),
-            });
-            return Ok(1);
-        }
-        if let Err(message) = loopback_up() {
-            reporter.send(&InitEvent::SetupError { message });
-            return Ok(1);
-        }
-    }
-    let _ = nix::unistd::sethostname("rock");
 
-    // The request and the parent's `mapped` arrive in either order; the part of the root
-    // that needs no request is built as soon as the ids are mapped.
-    let mut spec: Option<SandboxSpec> = None;
-    let mut prepared = None;
-    while spec.is_none() || prepared.is_none() {
+    // Wait for the id maps; a request that comes first is kept for the init.
+    let mut early_request = None;
+    loop {
         let mut line = Vec::new();
         if reader.read_until(b'\n', &mut line).map_err(|_| ())? == 0 {
             return Ok(1);
         }
         if line == MAPPED {
-            match mounts::prepare() {
-                Ok(done) => prepared = Some(done),
-                Err(message) => {
-                    reporter.send(&InitEvent::SetupError { message });
-                    return Ok(1);
-                }
-            }
-            continue;
+            break;
         }
-        match serde_json::from_slice(&line) {
-            Ok(request) => spec = Some(request),
-            Err(err) => {
-                reporter.send(&InitEvent::SetupError {
-                    message: format!("the sandbox helper got a malformed request: {err}"),
-                });
-                return Ok(1);
-            }
-        }
-    }
-    let (Some(spec), Some(prepared)) = (spec, prepared) else {
-        return Ok(1);
-    };
-    if spec.network != network {
-        reporter.send(&InitEvent::SetupError {
-            message: "the sandbox helper was started for another network mode".into(),
-        });
-        return Ok(1);
+        early_request = Some(line);
     }
 
+    // From here two processes work at once: the init makes the network namespace and
+    // reads the request, while the helper builds the request-independent root (the
+    // mount namespace, and so the root, is theirs in common). A pipe says when it's built.
+    let (built_read, built_write) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|_| ())?;
     // SAFETY: this process is single-threaded (see the module's documentation).
     match unsafe { nix::unistd::fork() } {
         Err(errno) => {
@@ -127,15 +91,27 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
             Ok(1)
         }
         Ok(ForkResult::Child) => {
-            let code = init(&spec, prepared, &mut reporter);
+            drop(built_write);
+            let code = init(network, early_request, reader, built_read, &mut reporter);
             unsafe { libc::_exit(code) }
         }
         Ok(ForkResult::Parent { child }) => {
+            drop(built_read);
             reporter.send(&InitEvent::Init {
                 pid: child.as_raw(),
             });
             // The helper keeps none of the program's pipes, so their EOF means the sandbox is gone.
             close_program_fds();
+            match mounts::prepare() {
+                Ok(()) => {
+                    let _ = nix::unistd::write(&built_write, b"1");
+                }
+                Err(message) => {
+                    // The init sees the pipe close without a byte and gives up.
+                    reporter.send(&InitEvent::SetupError { message });
+                }
+            }
+            drop(built_write);
             let status = wait_raw(child);
             // The init reports the program's end itself; if it died first, say so.
             reporter.send(&InitEvent::InitDied { status });
@@ -145,9 +121,61 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
 }
 
 /// pid 1 of the sandbox.
-fn init(spec: &SandboxSpec, prepared: mounts::Prepared, reporter: &mut Reporter) -> i32 {
+fn init(
+    network: bool,
+    early_request: Option<Vec<u8>>,
+    mut reader: BufReader<UnixStream>,
+    built: std::os::fd::OwnedFd,
+    reporter: &mut Reporter,
+) -> i32 {
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-    if let Err(message) = mounts::finish(prepared, spec) {
+    // The network namespace (the costliest to make), loopback and the hostname, while the
+    // helper builds the root.
+    if !network {
+        if let Err(errno) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
+            reporter.send(&InitEvent::SetupError {
+                message: unshare_failure(errno),
+            });
+            return 1;
+        }
+        if let Err(message) = loopback_up() {
+            reporter.send(&InitEvent::SetupError { message });
+            return 1;
+        }
+    }
+    let _ = nix::unistd::sethostname("rock");
+
+    let line = match early_request {
+        Some(line) => line,
+        None => {
+            let mut line = Vec::new();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(n) if n > 0 => line,
+                _ => return 1,
+            }
+        }
+    };
+    let spec: SandboxSpec = match serde_json::from_slice(&line) {
+        Ok(spec) => spec,
+        Err(err) => {
+            reporter.send(&InitEvent::SetupError {
+                message: format!("the sandbox helper got a malformed request: {err}"),
+            });
+            return 1;
+        }
+    };
+    if spec.network != network {
+        reporter.send(&InitEvent::SetupError {
+            message: "the sandbox helper was started for another network mode".into(),
+        });
+        return 1;
+    }
+    let mut byte = [0u8; 1];
+    if nix::unistd::read(built.as_raw_fd(), &mut byte) != Ok(1) {
+        // The helper failed to build the root and said why.
+        return 1;
+    }
+    if let Err(message) = mounts::finish(&spec) {
         reporter.send(&InitEvent::SetupError { message });
         return 1;
     }
@@ -161,7 +189,7 @@ fn init(spec: &SandboxSpec, prepared: mounts::Prepared, reporter: &mut Reporter)
             return 1;
         }
         Ok(ForkResult::Child) => {
-            let errno = exec_program(spec);
+            let errno = exec_program(&spec);
             reporter.send(&InitEvent::ExecError { errno });
             unsafe { libc::_exit(127) }
         }

@@ -60,14 +60,11 @@ const NEW_ROOT: &str = "/newroot";
 /// the read-only root, so this is only a cap on what rock itself writes there.
 const STAGING_BYTES: u64 = 256 * 1024 * 1024;
 
-/// Proof that `prepare` ran, for `finish`.
-pub struct Prepared {}
-
 /// The part of the root that doesn't depend on the request: a staging tmpfs holding the
-/// new root, the system dirs, the shared part of /etc and /dev. The helper runs it as soon
-/// as its namespaces exist, before the request arrives; the mount points for /proc, /work,
-/// /tmp, /rock and /dev/shm are made here and mounted by `finish`.
-pub fn prepare() -> Result<Prepared, String> {
+/// new root, the system dirs, the shared part of /etc, /dev and the scratch tmpfs mounts.
+/// The helper runs it as soon as the ids are mapped, before the request arrives; `finish`
+/// (in the init, once this is done) adds the request's part.
+pub fn prepare() -> Result<(), String> {
     let none = None::<&str>;
     step(
         "make mounts private",
@@ -111,7 +108,7 @@ pub fn prepare() -> Result<Prepared, String> {
     for dir in SCRATCH {
         tmpfs(&new.join(dir), &scratch_options(dir, DEFAULT_TMPFS_BYTES))?;
     }
-    Ok(Prepared {})
+    Ok(())
 }
 
 /// One read of the mount table remounts every bind in `read_only` read-only, with
@@ -134,7 +131,7 @@ fn seal(read_only: &[PathBuf]) -> Result<(), String> {
 /// The request's part, in the init (pid 1 of the new pid namespace, as /proc needs): the
 /// interpreter's binds, the size-limited tmpfs mounts, the run's files, then the switch to
 /// the new root, made read-only.
-pub fn finish(_prepared: Prepared, spec: &SandboxSpec) -> Result<(), String> {
+pub fn finish(spec: &SandboxSpec) -> Result<(), String> {
     let none = None::<&str>;
     let new = Path::new(NEW_ROOT);
     let mut read_only = Vec::new();
