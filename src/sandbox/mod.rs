@@ -1,6 +1,7 @@
-//! Linux isolation primitives: the parent side of a sandboxed run. It starts the
-//! helper (`init.rs`), writes the id maps, moves it into the run's cgroup, then pumps
-//! the program's output, enforces the wall-clock timeout and collects the outcome.
+//! Linux isolation primitives: the parent side of a sandboxed run. It takes a pre-forked
+//! helper or starts one (`helper.rs`; the sandbox side is `init.rs`), writes the id maps,
+//! moves the program into the run's cgroup behind the gate, then pumps the program's
+//! output, enforces the wall-clock timeout and collects the outcome.
 
 pub mod cgroup;
 pub mod helper;
