@@ -610,3 +610,99 @@ fn a_kernel_that_refuses_namespaces_gets_an_explanation_not_an_unsandboxed_run()
         assert!(!marker.exists(), "the code ran without a sandbox");
     }
 }
+
+#[test]
+fn the_program_gets_only_its_stdio_and_the_result_fd() {
+    let rock = Rock::new();
+    // The listing's own directory fd is gone by the time it is looked at, so it is skipped.
+    let code = "import os\nopen_fds = []\nfor f in sorted(int(f) for f in os.listdir('/proc/self/fd')):\n    try:\n        open_fds.append((f, os.readlink(f'/proc/self/fd/{f}').split(':')[0]))\n    except FileNotFoundError:\n        pass\nprint(open_fds)\n";
+    let (result, exit) = rock.exec_json("python", code, &[]);
+    assert_eq!(exit, 0, "{result}");
+    // 0: an empty pipe (no --stdin), 1-2: output pipes, 3: the result pipe. No control socket.
+    assert_eq!(
+        result["stdout"], "[(0, 'pipe'), (1, 'pipe'), (2, 'pipe'), (3, 'pipe')]\n",
+        "{result}"
+    );
+}
+
+#[test]
+fn every_namespace_is_the_sandboxs_own_and_no_capability_set_remains() {
+    let rock = Rock::new();
+    let names = ["user", "mnt", "pid", "net", "ipc", "uts"];
+    let code = format!(
+        "import os\nfor n in {names:?}:\n    print(n, os.readlink('/proc/self/ns/' + n))\nprint('hostname', os.uname().nodename)\nprint('sys', os.path.exists('/sys'))\nfor l in open('/proc/self/status'):\n    if l.startswith(('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb')):\n        print(l.split()[0], l.split()[1])\n"
+    );
+    let (result, exit) = rock.exec_json("python", &code, &[]);
+    assert_eq!(exit, 0, "{result}");
+    let stdout = result["stdout"].as_str().unwrap();
+    for name in names {
+        let host = std::fs::read_link(format!("/proc/self/ns/{name}")).unwrap();
+        let inside = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap();
+        assert_ne!(
+            inside,
+            host.to_str().unwrap(),
+            "the {name} namespace is the host's"
+        );
+    }
+    assert!(stdout.contains("hostname rock\n"), "{stdout}");
+    assert!(stdout.contains("sys False\n"), "/sys is visible: {stdout}");
+    for set in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"] {
+        assert!(
+            stdout.contains(&format!("{set}: 0000000000000000")),
+            "{set}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn cpu_time_open_files_and_file_size_are_limited() {
+    let rock = Rock::new();
+    let config = "[providers.local]\ncpu_time = 1\nmax_open_files = 64\nmax_file_size_mb = 1\n";
+    // CPU: a busy loop is stopped by SIGXCPU after one CPU second, well before the wall timeout.
+    let output = rock.run_with_config(
+        config,
+        &[
+            "exec",
+            "--json",
+            "-t",
+            "30",
+            "-l",
+            "py",
+            "-c",
+            "while True: pass",
+        ],
+    );
+    let (result, exit) = support::parse_json(&output);
+    assert_eq!(exit, 128 + 24, "{result}");
+    assert_eq!(result["status"], "resource_limit_exceeded");
+    assert_eq!(result["metadata"]["limit_hit"], "cpu");
+    // Open files: the 65th descriptor is refused with EMFILE.
+    let code = "import os\nfds = []\ntry:\n    while True:\n        fds.append(os.open('/dev/null', os.O_RDONLY))\nexcept OSError as e:\n    print(e.errno, max(fds) < 64)\n";
+    let output = rock.run_with_config(config, &["exec", "--json", "-l", "py", "-c", code]);
+    let (result, exit) = support::parse_json(&output);
+    assert_eq!(
+        (exit, result["stdout"].as_str()),
+        (0, Some("24 True\n")),
+        "{result}"
+    );
+    // File size: Python and Node both ignore SIGXFSZ and see EFBIG.
+    let code = "try:\n    open('/work/big', 'wb').write(b'x' * (2 << 20))\nexcept OSError as e:\n    print('refused', e.errno)\n";
+    let output = rock.run_with_config(config, &["exec", "--json", "-l", "py", "-c", code]);
+    let (result, exit) = support::parse_json(&output);
+    assert_eq!(
+        (exit, result["stdout"].as_str()),
+        (0, Some("refused 27\n")),
+        "{result}"
+    );
+    let code = "try { require('fs').writeFileSync('/work/big', Buffer.alloc(2 << 20)); console.log('wrote'); } catch (e) { console.log('refused', e.code); }\n";
+    let output = rock.run_with_config(config, &["exec", "--json", "-l", "js", "-c", code]);
+    let (result, exit) = support::parse_json(&output);
+    assert_eq!(
+        (exit, result["stdout"].as_str()),
+        (0, Some("refused EFBIG\n")),
+        "{result}"
+    );
+}

@@ -108,13 +108,11 @@ if (codePath.endsWith('.mjs')) {
     process.exitCode = 1;
   });
 } else {
-  // Loaded synchronously: a syntax error is reported by Node itself, with its caret.
-  let main;
-  try {
-    main = loadCommonJs();
-  } catch (err) {
+  // Loaded synchronously and not caught: Node itself reports an error of the module's top
+  // level (a syntax error with its caret), pointing at the user's line. Only running out of
+  // memory is the harness's business there.
+  process.on('uncaughtExceptionMonitor', (err) => {
     if (outOfMemory(err)) report(err);
-    throw err;
-  }
-  callMain(main);
+  });
+  callMain(loadCommonJs());
 }
