@@ -125,10 +125,7 @@ pub fn run(
         mapping,
     } = helper;
     let mut gate = Some(gate_write);
-    let attach_error: std::sync::Arc<std::sync::Mutex<Option<String>>> = Default::default();
-    let mut attacher: Option<std::thread::JoinHandle<()>> = None;
-    let mut forked = false;
-    let mut setup = None;
+    let mut attacher: Option<std::thread::JoinHandle<Result<(), String>>> = None;
     // From here on, any early return must not leave the helper behind.
     let mut guard = HelperGuard(Some(helper_pid));
     if let Some(mapping) = mapping {
@@ -172,9 +169,7 @@ pub fn run(
     let deadline = start + run.timeout;
     let mut killed_at: Option<Instant> = None;
     let mut timed_out = false;
-    let mut init_pid: Option<i32> = None;
-    let mut exited: Option<(i32, u64, u64)> = None;
-    let mut init_died: Option<i32> = None;
+    let mut state = Reports::default();
     let mut failure: Option<SandboxError> = None;
     let mut control_buf = Vec::new();
     let mut interrupted: Option<i32> = None;
@@ -182,8 +177,8 @@ pub fn run(
     // Done when the program's pipes are closed and no sandboxed process is left: the init
     // reports `Exited` only after killing and reaping the rest, and the helper reports
     // `InitDied` when the init ended without that.
-    let mut init_gone = false;
-    while fds[..3].iter().any(|s| s.fd.is_some()) || (fds[3].fd.is_some() && !init_gone) {
+    while fds[..3].iter().any(|s| s.fd.is_some()) || (fds[3].fd.is_some() && !state.init_gone()) {
+        let init_pid = state.init_pid;
         let now = Instant::now();
         if let (None, Some(signal)) = (interrupted, crate::interrupt::received()) {
             interrupted = Some(signal);
@@ -191,7 +186,7 @@ pub fn run(
             killed_at.get_or_insert(now);
         }
         if killed_at.is_none() && now >= deadline {
-            timed_out = exited.is_none();
+            timed_out = state.exited.is_none();
             kill_sandbox(init_pid, helper_pid);
             killed_at = Some(now);
         }
@@ -255,13 +250,8 @@ pub fn run(
                         .and_then(|()| control.write_all(MAPPED).map_err(|e| e.to_string()));
                     if let Err(message) = mapped {
                         failure.get_or_insert(SandboxError::Setup(message));
-                        kill_sandbox(init_pid, helper_pid);
+                        kill_sandbox(state.init_pid, helper_pid);
                     }
-                }
-                InitEvent::Init { pid } => init_pid = Some(pid),
-                InitEvent::Forked => {
-                    forked = true;
-                    setup = Some(start.elapsed());
                 }
                 InitEvent::SetupError { message } => {
                     failure.get_or_insert(SandboxError::Setup(message));
@@ -269,64 +259,31 @@ pub fn run(
                 InitEvent::ExecError { errno } => {
                     failure.get_or_insert(SandboxError::Exec { errno });
                 }
-                InitEvent::Exited {
-                    status,
-                    cpu_micros,
-                    max_rss_kib,
-                } => {
-                    exited = Some((status, cpu_micros, max_rss_kib));
-                    init_gone = true;
-                }
-                InitEvent::InitDied { status } => {
-                    init_died = Some(status);
-                    init_gone = true;
-                }
+                InitEvent::Forked => state.forked = Some(start.elapsed()),
+                other => state.record(other),
             }
         }
-        if let (true, Some(init), Some(cgroup)) = (forked, init_pid, run.cgroup) {
-            forked = false;
+        if let (None, Some(_), Some(init), Some(cgroup)) =
+            (&attacher, state.forked, state.init_pid, run.cgroup)
+        {
             // The program starts its interpreter while it is moved into the cgroup; the
             // harness runs no user code before the gate byte says the move is done.
-            let files = cgroup.procs_files();
-            let gate = gate.take();
-            let error = attach_error.clone();
-            attacher = Some(std::thread::spawn(move || {
-                let moved = program_pid(init).and_then(|pid| {
-                    cgroup::attach(&files, pid).inspect_err(|_| unsafe {
-                        libc::kill(pid, libc::SIGKILL);
-                    })
-                });
-                match moved {
-                    Ok(()) => {
-                        if let Some(gate) = gate {
-                            let _ = std::fs::File::from(gate).write_all(b"g");
-                        }
-                    }
-                    Err(message) => {
-                        *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(message)
-                    }
-                }
-            }));
+            attacher = Some(spawn_attacher(cgroup.procs_files(), init, gate.take()));
         }
     }
     // The init's pid may be reused once it is gone; only the helper (our child) is safe to kill.
     guard.reap();
     drop(gate);
-    if let Some(attacher) = attacher {
-        let _ = attacher.join();
-    }
+    let attached = attacher.map(|a| {
+        a.join()
+            .unwrap_or_else(|_| Err("the cgroup thread failed".into()))
+    });
     if let Some(signal) = interrupted {
         return Err(SandboxError::Interrupted { signal });
     }
     // A program that ended before it could be moved needs no cgroup; otherwise it was killed.
-    if let Some(message) = attach_error
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take()
-    {
-        if exited.is_none() {
-            failure.get_or_insert(SandboxError::Setup(message));
-        }
+    if let (Some(Err(message)), None) = (attached, state.exited) {
+        failure.get_or_insert(SandboxError::Setup(message));
     }
     let wall = start.elapsed();
     if let Some(err) = failure {
@@ -335,7 +292,7 @@ pub fn run(
 
     let oom_killed = run.cgroup.is_some_and(|c| c.oom_killed());
     let peak_memory = run.cgroup.and_then(|c| c.peak_memory());
-    let (termination, cpu, rss) = match (timed_out, exited, init_died) {
+    let (termination, cpu, rss) = match (timed_out, state.exited, state.init_died) {
         (true, _, _) => (Termination::TimedOut, None, None),
         (false, Some((status, cpu, rss)), _) => (
             decode_status(status),
@@ -358,9 +315,59 @@ pub fn run(
         stderr_truncated: pump.stderr_truncated,
         result: pump.result_seen.then_some(pump.result),
         wall,
-        setup,
+        setup: state.forked,
         cpu,
         peak_memory: peak_memory.or(rss),
+    })
+}
+
+/// What the helper and the init reported about the run.
+#[derive(Default)]
+struct Reports {
+    init_pid: Option<i32>,
+    /// When the program was forked, from the start of the run.
+    forked: Option<Duration>,
+    /// The program's raw wait status, CPU time (µs) and peak RSS (KiB).
+    exited: Option<(i32, u64, u64)>,
+    init_died: Option<i32>,
+}
+
+impl Reports {
+    fn record(&mut self, event: InitEvent) {
+        match event {
+            InitEvent::Init { pid } => self.init_pid = Some(pid),
+            InitEvent::Exited {
+                status,
+                cpu_micros,
+                max_rss_kib,
+            } => self.exited = Some((status, cpu_micros, max_rss_kib)),
+            InitEvent::InitDied { status } => self.init_died = Some(status),
+            _ => {}
+        }
+    }
+
+    /// No process of the sandbox is left once either report came.
+    fn init_gone(&self) -> bool {
+        self.exited.is_some() || self.init_died.is_some()
+    }
+}
+
+/// Moves the program (the init's only child) into the cgroup, then opens the gate; a
+/// program that can't be moved is killed.
+fn spawn_attacher(
+    procs_files: Vec<PathBuf>,
+    init: i32,
+    gate: Option<OwnedFd>,
+) -> std::thread::JoinHandle<Result<(), String>> {
+    std::thread::spawn(move || {
+        let pid = program_pid(init)?;
+        cgroup::attach(&procs_files, pid).inspect_err(|_| unsafe {
+            libc::kill(pid, libc::SIGKILL);
+        })?;
+        if let Some(gate) = gate {
+            let _ = std::fs::File::from(gate).write_all(b"g");
+        }
+        Ok(())
     })
 }
 
