@@ -475,11 +475,10 @@ fn nix_is_root() -> bool {
         == Some("0")
 }
 
-#[test]
-fn ctrl_c_tears_the_sandbox_down_and_leaves_nothing() {
+/// Starts `rock exec` of a program that forks `sleep <marker>` and sleeps; returns once it
+/// runs, with the run's cgroup directories (from the program's /proc/self/cgroup).
+fn start_sleeping_run(rock: &Rock, marker: &str) -> (std::process::Child, Vec<String>) {
     use std::io::BufRead;
-    let rock = Rock::new();
-    let marker = unique_marker();
     let code = format!(
         "import subprocess, sys, time\nsubprocess.Popen(['sleep', '{marker}'])\nprint(open('/proc/self/cgroup').read())\nprint('READY', flush=True)\ntime.sleep(60)\n"
     );
@@ -496,17 +495,12 @@ fn ctrl_c_tears_the_sandbox_down_and_leaves_nothing() {
         if line == "READY" {
             break;
         }
-        // "N:memory:/path/rock-<id>" (v1) or "0::/path/rock-<id>" (v2)
+        // "N:memory:/path/rock-<id>-<pid>" (v1) or "0::/path/rock-<id>-<pid>" (v2)
         let mut parts = line.splitn(3, ':');
         if let (Some(_), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
         {
             if path.contains("/rock-") {
-                let hierarchy = if controllers.is_empty() {
-                    ""
-                } else {
-                    controllers
-                };
-                cgroup_dirs.push(format!("/sys/fs/cgroup/{hierarchy}{path}").replace("//", "/"));
+                cgroup_dirs.push(format!("/sys/fs/cgroup/{controllers}{path}").replace("//", "/"));
             }
         }
     }
@@ -525,18 +519,28 @@ fn ctrl_c_tears_the_sandbox_down_and_leaves_nothing() {
             "{cgroup_dirs:?}"
         );
     }
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    (child, cgroup_dirs)
+}
+
+/// Waits (bounded) for a process to end.
+fn wait_bounded(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
     let started = Instant::now();
-    let status = loop {
+    loop {
         if let Some(status) = child.try_wait().unwrap() {
-            break status;
+            return status;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "rock did not stop on SIGINT"
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "{what}");
         std::thread::sleep(Duration::from_millis(20));
-    };
+    }
+}
+
+#[test]
+fn ctrl_c_tears_the_sandbox_down_and_leaves_nothing() {
+    let rock = Rock::new();
+    let marker = unique_marker();
+    let (mut child, cgroup_dirs) = start_sleeping_run(&rock, &marker);
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = wait_bounded(&mut child, "rock did not stop on SIGINT");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(130), "{stderr}");
@@ -705,4 +709,81 @@ fn cpu_time_open_files_and_file_size_are_limited() {
         (0, Some("refused EFBIG\n")),
         "{result}"
     );
+}
+
+/// A rock killed with SIGKILL can't remove its cgroup; the next run removes such
+/// leftovers (empty, owner gone) and leaves a live rock's alone.
+#[test]
+fn cgroups_left_by_a_killed_rock_are_removed_by_the_next_run() {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let parents: Vec<std::path::PathBuf> = ["memory", "pids"]
+        .iter()
+        .filter_map(|controller| {
+            let path = own.lines().find_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let (_, names, path) = (parts.next()?, parts.next()?, parts.next()?);
+                names.split(',').any(|n| n == *controller).then_some(path)
+            })?;
+            let dir = std::path::Path::new("/sys/fs/cgroup")
+                .join(controller)
+                .join(path.trim_start_matches('/'));
+            dir.exists().then_some(dir)
+        })
+        .collect();
+    if !nix_is_root() || parents.len() != 2 {
+        eprintln!("skipped: needs root and cgroup v1 memory and pids hierarchies");
+        return;
+    }
+    // A pid that is certainly gone: a child that already exited and was reaped.
+    let dead = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = dead.id();
+    let mut dead = dead;
+    dead.wait().unwrap();
+    let abandoned = format!("rock-deadbeef-{dead_pid}");
+    let alive = format!("rock-cafecafe-{}", std::process::id());
+    for parent in &parents {
+        std::fs::create_dir(parent.join(&abandoned)).unwrap();
+        std::fs::create_dir(parent.join(&alive)).unwrap();
+    }
+    let (result, exit) = Rock::new().exec_json("python", "print(1)", &[]);
+    assert_eq!(exit, 0, "{result}");
+    for parent in &parents {
+        assert!(
+            !parent.join(&abandoned).exists(),
+            "{abandoned} is still in {}",
+            parent.display()
+        );
+        assert!(
+            parent.join(&alive).exists(),
+            "a live rock's cgroup was removed"
+        );
+        std::fs::remove_dir(parent.join(&alive)).unwrap();
+    }
+}
+
+#[test]
+fn a_killed_rock_takes_its_sandbox_along_and_the_next_run_removes_its_cgroup() {
+    let rock = Rock::new();
+    let marker = unique_marker();
+    let (mut child, cgroup_dirs) = start_sleeping_run(&rock, &marker);
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    wait_bounded(&mut child, "rock did not die");
+    // The helper and the init die through their parent-death signals, and the pid
+    // namespace with them; that takes a moment after rock itself is gone.
+    let started = Instant::now();
+    while !processes_with(&format!("sleep {marker}")).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "survivors after SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (result, exit) = rock.exec_json("python", "print(1)", &[]);
+    assert_eq!(exit, 0, "{result}");
+    for dir in cgroup_dirs {
+        assert!(
+            !std::path::Path::new(&dir).exists(),
+            "cgroup {dir} was left behind"
+        );
+    }
 }

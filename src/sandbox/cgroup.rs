@@ -24,7 +24,9 @@ impl Cgroup {
     pub fn create(name: &str, memory_bytes: u64, processes: u64) -> Result<Cgroup, String> {
         let own = fs::read_to_string("/proc/self/cgroup")
             .map_err(|e| format!("cannot read /proc/self/cgroup: {e}"))?;
-        let leaf = format!("rock-{name}");
+        // The owner's pid in the name lets a later run remove a cgroup whose rock was killed
+        // (SIGKILL leaves no chance to clean up).
+        let leaf = format!("rock-{name}-{}", std::process::id());
         if Path::new(ROOT).join("cgroup.controllers").exists() {
             let parent = own
                 .lines()
@@ -133,15 +135,47 @@ impl Drop for Cgroup {
     fn drop(&mut self) {
         for dir in self.dirs() {
             for attempt in 0..200 {
+                // Usually empty by now: try first, look for stragglers only when busy.
+                if fs::remove_dir(dir).is_ok() || !dir.exists() {
+                    break;
+                }
                 let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
                 for pid in procs.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
                     unsafe { libc::kill(pid, libc::SIGKILL) };
                 }
-                if fs::remove_dir(dir).is_ok() || !dir.exists() {
-                    break;
-                }
                 std::thread::sleep(Duration::from_millis(if attempt < 20 { 1 } else { 10 }));
             }
+            if let Some(parent) = dir.parent() {
+                sweep_abandoned(parent);
+            }
+        }
+    }
+}
+
+/// Removes the empty `rock-<id>-<pid>` cgroups whose rock is gone (killed before it could
+/// clean up). A cgroup of a live rock, or one with processes, is left alone.
+fn sweep_abandoned(parent: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(owner) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("rock-"))
+            .and_then(|rest| rest.rsplit_once('-'))
+            .and_then(|(_, pid)| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let owner_alive = unsafe { libc::kill(owner, 0) } == 0
+            || nix::errno::Errno::last() != nix::errno::Errno::ESRCH;
+        if owner_alive {
+            continue;
+        }
+        let procs = fs::read_to_string(entry.path().join("cgroup.procs")).unwrap_or_default();
+        if procs.trim().is_empty() {
+            let _ = fs::remove_dir(entry.path());
         }
     }
 }
