@@ -504,10 +504,17 @@ fn start_sleeping_run(rock: &Rock, marker: &str) -> (std::process::Child, Vec<St
             }
         }
     }
-    assert!(
-        !processes_with(&format!("sleep {marker}")).is_empty(),
-        "the program is not running"
-    );
+    // The program started `sleep` before it printed READY; allow /proc a moment all the same.
+    let started = Instant::now();
+    while processes_with(&format!("sleep {marker}")).is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the program is not running: {:?} {:?}",
+            processes_with("sleep"),
+            child.try_wait()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     if nix_is_root() {
         assert_eq!(
             cgroup_dirs.len(),

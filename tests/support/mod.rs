@@ -96,13 +96,17 @@ pub fn parse_json(output: &Output) -> (Value, i32) {
 /// Both languages, with the same behaviour written in each.
 pub const LANGS: [&str; 2] = ["python", "nodejs"];
 
-/// A marker no other process on the machine has in its command line.
+/// A marker no other process on the machine has in its command line; usable as a
+/// `sleep` duration. Fixed width, so that no marker is a prefix of another.
 pub fn unique_marker() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    format!("{}.{}", 4000 + std::process::id() % 1000, nanos % 1_000_000)
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed) % 100;
+    format!("{}{:02}.{:09}", 40 + std::process::id() % 50, count, nanos)
 }
 
 /// Processes whose command line contains `needle`.
