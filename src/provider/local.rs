@@ -299,8 +299,8 @@ fn execute(
 
     let code_path = format!("{WORK_DIR}/{}", request.sandbox_file_name());
     let args = match &request.arguments {
-        Some(map) => serde_json::to_vec(map).unwrap_or_default(),
-        None => Vec::new(),
+        Some(map) => serde_json::Value::Object(map.clone()).to_string(),
+        None => String::new(),
     };
     let executable = interpreter.executable.to_string_lossy().into_owned();
     let mut ro_binds: Vec<String> = interpreter
@@ -325,7 +325,7 @@ fn execute(
         files: vec![
             SandboxFile {
                 path: format!("{RUN_DIR}/{}", harness::file_name(language)),
-                contents: harness::source(language).as_bytes().to_vec(),
+                contents: harness::source(language).to_string(),
             },
             SandboxFile {
                 path: format!("{RUN_DIR}/args.json"),
@@ -333,7 +333,7 @@ fn execute(
             },
             SandboxFile {
                 path: code_path,
-                contents: request.code.as_bytes().to_vec(),
+                contents: request.code.clone(),
             },
         ],
         network: request.network,

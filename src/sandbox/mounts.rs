@@ -390,7 +390,7 @@ fn write_files(new: &Path, spec: &SandboxSpec) -> Result<(), String> {
         if let Some(parent) = target.parent() {
             mkdir_all(parent)?;
         }
-        write(&target, &file.contents)?;
+        write(&target, file.contents.as_bytes())?;
         if file.path.starts_with(WORK_DIR) {
             nix::unistd::chown(
                 &target,

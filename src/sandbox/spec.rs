@@ -38,7 +38,8 @@ pub struct SandboxFile {
     /// Absolute path inside the sandbox: under `/work` (owned by the sandbox user)
     /// or under `/rock` (read-only for the program).
     pub path: String,
-    pub contents: Vec<u8>,
+    /// Text (code, harness, JSON arguments): a JSON string, not an array of numbers.
+    pub contents: String,
 }
 
 /// Limits applied inside the sandbox: rlimits (set by the program's own process before
