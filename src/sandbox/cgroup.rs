@@ -145,10 +145,15 @@ impl Drop for Cgroup {
                 }
                 std::thread::sleep(Duration::from_millis(if attempt < 20 { 1 } else { 10 }));
             }
-            if let Some(parent) = dir.parent() {
-                sweep_abandoned(parent);
-            }
         }
+    }
+}
+
+/// Sweeps the directories holding the cgroups that `procs_files` belong to. Best effort and
+/// off the critical path: `sandbox::run` calls it from its cgroup thread while the program runs.
+pub fn sweep_beside(procs_files: &[PathBuf]) {
+    for parent in procs_files.iter().filter_map(|f| f.parent()?.parent()) {
+        sweep_abandoned(parent);
     }
 }
 

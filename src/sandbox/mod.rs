@@ -353,7 +353,8 @@ impl Reports {
 }
 
 /// Moves the program (the init's only child) into the cgroup, then opens the gate; a
-/// program that can't be moved is killed.
+/// program that can't be moved is killed. Then, with time to spare, it removes cgroups that
+/// killed rocks left behind.
 fn spawn_attacher(
     procs_files: Vec<PathBuf>,
     init: i32,
@@ -367,6 +368,7 @@ fn spawn_attacher(
         if let Some(gate) = gate {
             let _ = std::fs::File::from(gate).write_all(b"g");
         }
+        cgroup::sweep_beside(&procs_files);
         Ok(())
     })
 }
