@@ -690,32 +690,21 @@ fn cpu_time_open_files_and_file_size_are_limited() {
     assert_eq!(exit, 128 + 24, "{result}");
     assert_eq!(result["status"], "resource_limit_exceeded");
     assert_eq!(result["metadata"]["limit_hit"], "cpu");
+    // What a program printed under this config, when it ended by itself with 0.
+    let printed = |lang: &str, code: &str| {
+        let output = rock.run_with_config(config, &["exec", "--json", "-l", lang, "-c", code]);
+        let (result, exit) = support::parse_json(&output);
+        assert_eq!(exit, 0, "{result}");
+        result["stdout"].as_str().unwrap().to_string()
+    };
     // Open files: the 65th descriptor is refused with EMFILE.
     let code = "import os\nfds = []\ntry:\n    while True:\n        fds.append(os.open('/dev/null', os.O_RDONLY))\nexcept OSError as e:\n    print(e.errno, max(fds) < 64)\n";
-    let output = rock.run_with_config(config, &["exec", "--json", "-l", "py", "-c", code]);
-    let (result, exit) = support::parse_json(&output);
-    assert_eq!(
-        (exit, result["stdout"].as_str()),
-        (0, Some("24 True\n")),
-        "{result}"
-    );
+    assert_eq!(printed("py", code), "24 True\n");
     // File size: Python and Node both ignore SIGXFSZ and see EFBIG.
     let code = "try:\n    open('/work/big', 'wb').write(b'x' * (2 << 20))\nexcept OSError as e:\n    print('refused', e.errno)\n";
-    let output = rock.run_with_config(config, &["exec", "--json", "-l", "py", "-c", code]);
-    let (result, exit) = support::parse_json(&output);
-    assert_eq!(
-        (exit, result["stdout"].as_str()),
-        (0, Some("refused 27\n")),
-        "{result}"
-    );
+    assert_eq!(printed("py", code), "refused 27\n");
     let code = "try { require('fs').writeFileSync('/work/big', Buffer.alloc(2 << 20)); console.log('wrote'); } catch (e) { console.log('refused', e.code); }\n";
-    let output = rock.run_with_config(config, &["exec", "--json", "-l", "js", "-c", code]);
-    let (result, exit) = support::parse_json(&output);
-    assert_eq!(
-        (exit, result["stdout"].as_str()),
-        (0, Some("refused EFBIG\n")),
-        "{result}"
-    );
+    assert_eq!(printed("js", code), "refused EFBIG\n");
 }
 
 /// A rock killed with SIGKILL can't remove its cgroup; the next run removes such
