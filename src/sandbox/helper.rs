@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 use super::init::{self, CONTROL_FD, GATE_FD, RESULT_FD};
-use super::spec::{InitEvent, MAPPED};
+use super::spec::InitEvent;
 use super::SandboxError;
 
 /// The path that names "this very binary" as the helper.
@@ -27,8 +27,9 @@ pub(crate) struct Helper {
     pub stderr: OwnedFd,
     pub result: OwnedFd,
     pub gate: OwnedFd,
-    /// For a pre-forked helper: the thread that answered its `Unshared` with the id maps.
-    pub mapping: Option<std::thread::JoinHandle<Result<(), String>>>,
+    /// For a pre-forked helper: the outcome of the thread that answers its `Unshared` with
+    /// the id maps.
+    pub mapping: Option<std::sync::mpsc::Receiver<Result<(), String>>>,
 }
 
 /// Both ends of every channel; the child's ends go to fds 0–5 of the helper.
@@ -157,7 +158,10 @@ pub unsafe fn prefork() {
             // The id maps need rock (the parent namespace); writing them from a thread lets
             // the helper build the root while rock goes on with its own start-up.
             if let Ok(control) = helper.control.try_clone() {
-                helper.mapping = Some(std::thread::spawn(move || map_when_unshared(control, pid)));
+                // A channel rather than a join: the thread's exit can take longer than its work.
+                let (done, mapped) = std::sync::mpsc::sync_channel(1);
+                std::thread::spawn(move || done.send(map_when_unshared(control, pid)));
+                helper.mapping = Some(mapped);
             }
             if let Ok(mut slot) = PREFORKED.lock() {
                 *slot = Some(helper);
@@ -166,24 +170,16 @@ pub unsafe fn prefork() {
     }
 }
 
-/// Waits for the helper's first event and answers `Unshared` with the id maps.
-fn map_when_unshared(mut control: UnixStream, pid: i32) -> Result<(), String> {
-    use std::io::{Read, Write};
-    // Byte by byte: nothing after this line may be taken from the run's event loop.
-    let mut line = Vec::new();
-    let mut byte = [0u8; 1];
-    while byte[0] != b'\n' {
-        match control.read(&mut byte) {
-            Ok(1) => line.push(byte[0]),
-            _ => return Err("the sandbox helper ended before making its namespaces".into()),
-        }
-    }
+/// Waits for the helper's first event and answers `Unshared` with the id maps. The line
+/// that says they are in goes with the request, in one write.
+pub(crate) fn map_when_unshared(mut control: UnixStream, pid: i32) -> Result<(), String> {
+    // Unbuffered: nothing after this line may be taken from the run's event loop.
+    let line = init::read_line_unbuffered(&mut control)
+        .ok_or("the sandbox helper ended before making its namespaces")?;
     match serde_json::from_slice::<InitEvent>(&line) {
         Ok(InitEvent::Unshared) => {
             super::write_id_maps(pid)?;
-            control
-                .write_all(MAPPED)
-                .map_err(|e| format!("cannot reach the sandbox helper: {e}"))
+            Ok(())
         }
         Ok(InitEvent::SetupError { message }) => Err(message),
         _ => Err("the sandbox helper answered out of turn".into()),

@@ -8,8 +8,8 @@
 //!        └─ program (the interpreter, uid 1000, no capabilities, rlimits)
 
 use std::ffi::CString;
-use std::io::{BufRead, BufReader, Write};
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use nix::sched::CloneFlags;
@@ -20,6 +20,20 @@ use super::spec::{InitEvent, ProcessLimits, SandboxSpec, MAPPED, SANDBOX_GID, SA
 
 /// The argv[1] that makes the rock binary act as the sandbox helper.
 pub const INIT_ARG: &str = "__rock-sandbox-init";
+
+/// Reads one line of a stream without reading past it; `None` at the end of the stream.
+pub(crate) fn read_line_unbuffered(stream: &mut impl Read) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while byte[0] != b'\n' {
+        match stream.read(&mut byte) {
+            Ok(1) => line.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return None,
+        }
+    }
+    Some(line)
+}
 
 /// Fds the parent hands the helper.
 pub const CONTROL_FD: i32 = 3;
@@ -46,8 +60,7 @@ pub(crate) fn run_helper(network: bool) -> ! {
 }
 
 fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
-    let mut reader = BufReader::new(control.try_clone().map_err(|_| ())?);
-    let mut reporter = Reporter(control);
+    let mut reporter = Reporter(control.try_clone().map_err(|_| ())?);
 
     // The namespaces first, before the request is known: a pre-forked helper gets this
     // done while rock still reads its config.
@@ -64,24 +77,14 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
     }
     reporter.send(&InitEvent::Unshared);
 
-    // Wait for the id maps; a request that comes first is kept for the init.
-    let mut early_request = None;
-    loop {
-        let mut line = Vec::new();
-        if reader.read_until(b'\n', &mut line).map_err(|_| ())? == 0 {
-            return Ok(1);
-        }
-        if line == MAPPED {
-            break;
-        }
-        early_request = Some(line);
-    }
-
-    // From here two processes work at once: the init makes the network namespace and
-    // reads the request, while the helper builds the request-independent root (the
-    // mount namespace, and so the root, is theirs in common). A pipe says when it's built.
-    let (built_read, built_write) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|_| ())?;
+    // From here two processes work at once. The init makes the network namespace (the
+    // costliest; it needs no id maps, only the capabilities the new user namespace gave)
+    // and reads the request, while rock writes the id maps and then the helper builds the
+    // request-independent root (the mount namespace, and so the root, is theirs in
+    // common). Pipes say when the maps are in and when the root is built.
+    let pipe = || nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|_| ());
+    let (mapped_read, mapped_write) = pipe()?;
+    let (built_read, built_write) = pipe()?;
     // SAFETY: this process is single-threaded (see the module's documentation).
     match unsafe { nix::unistd::fork() } {
         Err(errno) => {
@@ -91,26 +94,32 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
             Ok(1)
         }
         Ok(ForkResult::Child) => {
-            drop(built_write);
-            let code = init(network, early_request, reader, built_read, &mut reporter);
+            drop((mapped_write, built_write));
+            let code = init(network, control, mapped_read, built_read, &mut reporter);
             unsafe { libc::_exit(code) }
         }
         Ok(ForkResult::Parent { child }) => {
-            drop(built_read);
+            drop((mapped_read, built_read));
             reporter.send(&InitEvent::Init {
                 pid: child.as_raw(),
             });
             // The helper keeps none of the program's pipes, so their EOF means the sandbox is gone.
             close_program_fds();
-            match mounts::prepare() {
-                Ok(()) => {
-                    let _ = nix::unistd::write(&built_write, b"1");
-                }
-                Err(message) => {
+            // Rock answers `Unshared` with the maps and a line that says so, then sends the
+            // request: read byte by byte, so that the request stays for the init.
+            let mut control = control;
+            if read_line_unbuffered(&mut control).as_deref() == Some(MAPPED) {
+                let _ = nix::unistd::write(&mapped_write, b"1");
+                drop(mapped_write);
+                match mounts::prepare() {
+                    Ok(()) => {
+                        let _ = nix::unistd::write(&built_write, b"1");
+                    }
                     // The init sees the pipe close without a byte and gives up.
-                    reporter.send(&InitEvent::SetupError { message });
+                    Err(message) => reporter.send(&InitEvent::SetupError { message }),
                 }
             }
+            // Closing a pipe without writing its byte tells the init to give up.
             drop(built_write);
             let status = wait_raw(child);
             // The init reports the program's end itself; if it died first, say so.
@@ -123,38 +132,25 @@ fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
 /// pid 1 of the sandbox.
 fn init(
     network: bool,
-    early_request: Option<Vec<u8>>,
-    mut reader: BufReader<UnixStream>,
-    built: std::os::fd::OwnedFd,
+    control: UnixStream,
+    mapped: OwnedFd,
+    built: OwnedFd,
     reporter: &mut Reporter,
 ) -> i32 {
     let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-    // The network namespace (the costliest to make), loopback and the hostname, while the
-    // helper builds the root.
-    if !network {
-        if let Err(errno) = nix::sched::unshare(CloneFlags::CLONE_NEWNET) {
-            reporter.send(&InitEvent::SetupError {
-                message: unshare_failure(errno),
-            });
-            return 1;
-        }
-        if let Err(message) = loopback_up() {
-            reporter.send(&InitEvent::SetupError { message });
-            return 1;
-        }
+    if let Err(message) = isolate_network(network) {
+        reporter.send(&InitEvent::SetupError { message });
+        return 1;
     }
-    let _ = nix::unistd::sethostname("rock");
-
-    let line = match early_request {
-        Some(line) => line,
-        None => {
-            let mut line = Vec::new();
-            match reader.read_until(b'\n', &mut line) {
-                Ok(n) if n > 0 => line,
-                _ => return 1,
-            }
-        }
-    };
+    // The request follows the maps' line, which the helper must have taken first.
+    if !wait_for_byte(&mapped) {
+        return 1;
+    }
+    let mut line = Vec::new();
+    match BufReader::new(control).read_until(b'\n', &mut line) {
+        Ok(n) if n > 0 => {}
+        _ => return 1,
+    }
     let spec: SandboxSpec = match serde_json::from_slice(&line) {
         Ok(spec) => spec,
         Err(err) => {
@@ -170,8 +166,7 @@ fn init(
         });
         return 1;
     }
-    let mut byte = [0u8; 1];
-    if nix::unistd::read(built.as_raw_fd(), &mut byte) != Ok(1) {
+    if !wait_for_byte(&built) {
         // The helper failed to build the root and said why.
         return 1;
     }
@@ -362,6 +357,22 @@ fn clear_capabilities() -> Result<(), i32> {
     if rc != 0 {
         return Err(nix::errno::Errno::last_raw());
     }
+    Ok(())
+}
+
+/// Reads the one byte a step's pipe carries when the step succeeded.
+fn wait_for_byte(pipe: &OwnedFd) -> bool {
+    let mut byte = [0u8; 1];
+    nix::unistd::read(pipe.as_raw_fd(), &mut byte) == Ok(1)
+}
+
+/// A network namespace of its own with loopback up, unless the run shares the host's.
+fn isolate_network(network: bool) -> Result<(), String> {
+    if !network {
+        nix::sched::unshare(CloneFlags::CLONE_NEWNET).map_err(unshare_failure)?;
+        loopback_up()?;
+    }
+    let _ = nix::unistd::sethostname("rock");
     Ok(())
 }
 

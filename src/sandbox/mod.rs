@@ -128,14 +128,23 @@ pub fn run(
     let mut attacher: Option<std::thread::JoinHandle<Result<(), String>>> = None;
     // From here on, any early return must not leave the helper behind.
     let mut guard = HelperGuard(Some(helper_pid));
-    if let Some(mapping) = mapping {
-        mapping
-            .join()
-            .map_err(|_| SandboxError::Setup("the id-map thread failed".into()))?
-            .map_err(SandboxError::Setup)?;
+    // The id maps come before the request: a pre-forked helper's were written by a thread
+    // while rock started; a spawned helper's are written now.
+    let mapped = match mapping {
+        Some(mapped) => mapped
+            .recv()
+            .unwrap_or_else(|_| Err("the id-map thread failed".into())),
+        None => control
+            .try_clone()
+            .map_err(|e| format!("cannot reach the sandbox helper: {e}"))
+            .and_then(|control| helper::map_when_unshared(control, helper_pid)),
+    };
+    if let Err(message) = mapped {
+        // A helper that failed (say, no namespaces) said why before it ended.
+        return Err(reported_failure(&control).unwrap_or(SandboxError::Setup(message)));
     }
-
-    let mut request = serde_json::to_vec(&run.spec)
+    let mut request = MAPPED.to_vec();
+    serde_json::to_writer(&mut request, &run.spec)
         .map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
     request.push(b'\n');
     if let Err(err) = control.write_all(&request) {
@@ -245,14 +254,6 @@ pub fn run(
                 continue;
             };
             match event {
-                InitEvent::Unshared => {
-                    let mapped = write_id_maps(helper_pid)
-                        .and_then(|()| control.write_all(MAPPED).map_err(|e| e.to_string()));
-                    if let Err(message) = mapped {
-                        failure.get_or_insert(SandboxError::Setup(message));
-                        kill_sandbox(state.init_pid, helper_pid);
-                    }
-                }
                 InitEvent::SetupError { message } => {
                     failure.get_or_insert(SandboxError::Setup(message));
                 }
