@@ -104,15 +104,18 @@ pub fn run(
     let start = Instant::now();
     run.spec.gated = run.cgroup.is_some();
     let with_stdin = run.stdin.is_some();
-    let helper = match helper::take_preforked(&run.helper, run.spec.network) {
+    let (helper, preforked) = match helper::take_preforked(&run.helper, run.spec.network) {
         Some(mut helper) => {
             // A pre-forked helper always has a stdin pipe; closing it gives EOF.
             if !with_stdin {
                 helper.stdin = None;
             }
-            helper
+            (helper, true)
         }
-        None => helper::spawn(&run.helper, with_stdin, run.spec.network)?,
+        None => (
+            helper::spawn(&run.helper, with_stdin, run.spec.network)?,
+            false,
+        ),
     };
     let helper::Helper {
         pid: helper_pid,
@@ -127,7 +130,12 @@ pub fn run(
     let mut gate = Some(gate_write);
     let mut attacher: Option<std::thread::JoinHandle<Result<(), String>>> = None;
     // From here on, any early return must not leave the helper behind.
-    let mut guard = HelperGuard(Some(helper_pid));
+    let mut guard = HelperGuard {
+        pid: Some(helper_pid),
+        // A pre-forked helper belongs to a one-shot `rock exec`, which exits right after the
+        // run: the helper's zombie goes to the system's init, and no thread is spent on it.
+        reap: !preforked,
+    };
     // The id maps come before the request: a pre-forked helper's were written by a thread
     // while rock started; a spawned helper's are written now.
     let mapped = match mapping {
@@ -554,15 +562,20 @@ impl Pump {
 }
 
 /// Kills and reaps the helper, also when the run ends early.
-struct HelperGuard(Option<i32>);
+struct HelperGuard {
+    pid: Option<i32>,
+    reap: bool,
+}
 
 impl HelperGuard {
     /// Once the init is gone no sandboxed process is left; the helper's own exit only tears
     /// down the namespaces, which nobody needs to wait for.
     fn reap(&mut self) {
-        if let Some(pid) = self.0.take() {
+        if let Some(pid) = self.pid.take() {
             unsafe { libc::kill(pid, libc::SIGKILL) };
-            std::thread::spawn(move || unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) });
+            if self.reap {
+                std::thread::spawn(move || unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) });
+            }
         }
     }
 }
