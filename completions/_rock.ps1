@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run code in a sandbox, calling main(**arguments) when the code defines it')
             [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'List, test and describe sandbox providers')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read and change the config file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -45,17 +46,18 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'An argument for main(): name=value for a string, name:=json for any JSON value')
             [CompletionResult]::new('--args', '--args', [CompletionResultType]::ParameterName, 'An argument for main(): name=value for a string, name:=json for any JSON value')
             [CompletionResult]::new('--args-json', '--args-json', [CompletionResultType]::ParameterName, 'All arguments as one JSON object, or @file.json')
-            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Wall-clock limit in seconds [default: 10]')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Wall-clock limit in seconds [default: 10]')
-            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]')
-            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]')
-            [CompletionResult]::new('--output-cap', '--output-cap', [CompletionResultType]::ParameterName, 'Keep at most this much of stdout and of stderr [default: 1MiB]')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Wall-clock limit in seconds [default: 10] [env: ROCK_TIMEOUT]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Wall-clock limit in seconds [default: 10] [env: ROCK_TIMEOUT]')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB] [env: ROCK_MEMORY]')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB] [env: ROCK_MEMORY]')
+            [CompletionResult]::new('--output-cap', '--output-cap', [CompletionResultType]::ParameterName, 'Keep at most this much of stdout and of stderr [default: 1MiB] [env: ROCK_OUTPUT_CAP]')
             [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Feed this file (or - for rock''s own stdin) to the program''s stdin')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'The sandbox provider [default: local]')
-            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'The sandbox provider [default: local]')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'The sandbox provider [default: local] [env: ROCK_PROVIDER]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'The sandbox provider [default: local] [env: ROCK_PROVIDER]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
-            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Let the program use the host''s network (default: loopback only)')
+            [CompletionResult]::new('--network', '--network', [CompletionResultType]::ParameterName, 'Let the program use the host''s network (default: loopback only) [env: ROCK_NETWORK]')
+            [CompletionResult]::new('--no-network', '--no-network', [CompletionResultType]::ParameterName, 'Loopback only, whatever the config or environment says')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object with every field of the result instead of the program''s output')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
@@ -142,6 +144,138 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
         'rock;provider;help;help' {
             break
         }
+        'rock;config' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a key (e.g. default.timeout) to a value, checked against the key''s type first')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print a key''s value: the environment''s, else the file''s, else the default')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove a key, or a whole section, from the file')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every key''s value and where it comes from')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file in use')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rock;config;set' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;config;get' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Print secrets as they are')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;config;unset' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;config;show' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object instead of TOML')
+            [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Print secrets as they are')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;config;path' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;config;edit' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;config;help' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a key (e.g. default.timeout) to a value, checked against the key''s type first')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print a key''s value: the environment''s, else the file''s, else the default')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove a key, or a whole section, from the file')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every key''s value and where it comes from')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file in use')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rock;config;help;set' {
+            break
+        }
+        'rock;config;help;get' {
+            break
+        }
+        'rock;config;help;unset' {
+            break
+        }
+        'rock;config;help;show' {
+            break
+        }
+        'rock;config;help;path' {
+            break
+        }
+        'rock;config;help;edit' {
+            break
+        }
+        'rock;config;help;help' {
+            break
+        }
         'rock;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
@@ -158,6 +292,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
         'rock;help' {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run code in a sandbox, calling main(**arguments) when the code defines it')
             [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'List, test and describe sandbox providers')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read and change the config file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -178,6 +313,33 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             break
         }
         'rock;help;provider;schema' {
+            break
+        }
+        'rock;help;config' {
+            [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Set a key (e.g. default.timeout) to a value, checked against the key''s type first')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print a key''s value: the environment''s, else the file''s, else the default')
+            [CompletionResult]::new('unset', 'unset', [CompletionResultType]::ParameterValue, 'Remove a key, or a whole section, from the file')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print every key''s value and where it comes from')
+            [CompletionResult]::new('path', 'path', [CompletionResultType]::ParameterValue, 'Print the path of the config file in use')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid')
+            break
+        }
+        'rock;help;config;set' {
+            break
+        }
+        'rock;help;config;get' {
+            break
+        }
+        'rock;help;config;unset' {
+            break
+        }
+        'rock;help;config;show' {
+            break
+        }
+        'rock;help;config;path' {
+            break
+        }
+        'rock;help;config;edit' {
             break
         }
         'rock;help;completions' {

@@ -30,6 +30,7 @@ set edit:completion:arg-completer[rock] = {|@words|
             cand --version 'Print version'
             cand exec 'Run code in a sandbox, calling main(**arguments) when the code defines it'
             cand provider 'List, test and describe sandbox providers'
+            cand config 'Read and change the config file'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -41,17 +42,18 @@ set edit:completion:arg-completer[rock] = {|@words|
             cand -a 'An argument for main(): name=value for a string, name:=json for any JSON value'
             cand --args 'An argument for main(): name=value for a string, name:=json for any JSON value'
             cand --args-json 'All arguments as one JSON object, or @file.json'
-            cand -t 'Wall-clock limit in seconds [default: 10]'
-            cand --timeout 'Wall-clock limit in seconds [default: 10]'
-            cand -m 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]'
-            cand --memory 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]'
-            cand --output-cap 'Keep at most this much of stdout and of stderr [default: 1MiB]'
+            cand -t 'Wall-clock limit in seconds [default: 10] [env: ROCK_TIMEOUT]'
+            cand --timeout 'Wall-clock limit in seconds [default: 10] [env: ROCK_TIMEOUT]'
+            cand -m 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB] [env: ROCK_MEMORY]'
+            cand --memory 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB] [env: ROCK_MEMORY]'
+            cand --output-cap 'Keep at most this much of stdout and of stderr [default: 1MiB] [env: ROCK_OUTPUT_CAP]'
             cand --stdin 'Feed this file (or - for rock''s own stdin) to the program''s stdin'
-            cand -p 'The sandbox provider [default: local]'
-            cand --provider 'The sandbox provider [default: local]'
+            cand -p 'The sandbox provider [default: local] [env: ROCK_PROVIDER]'
+            cand --provider 'The sandbox provider [default: local] [env: ROCK_PROVIDER]'
             cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
             cand --color 'When to color rock''s own messages'
-            cand --network 'Let the program use the host''s network (default: loopback only)'
+            cand --network 'Let the program use the host''s network (default: loopback only) [env: ROCK_NETWORK]'
+            cand --no-network 'Loopback only, whatever the config or environment says'
             cand --json 'Print one JSON object with every field of the result instead of the program''s output'
             cand -q 'Print only the program''s output and errors: no summary line'
             cand --quiet 'Print only the program''s output and errors: no summary line'
@@ -128,6 +130,123 @@ set edit:completion:arg-completer[rock] = {|@words|
         }
         &'rock;provider;help;help'= {
         }
+        &'rock;config'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand set 'Set a key (e.g. default.timeout) to a value, checked against the key''s type first'
+            cand get 'Print a key''s value: the environment''s, else the file''s, else the default'
+            cand unset 'Remove a key, or a whole section, from the file'
+            cand show 'Print every key''s value and where it comes from'
+            cand path 'Print the path of the config file in use'
+            cand edit 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rock;config;set'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;config;get'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand --reveal 'Print secrets as they are'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;config;unset'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;config;show'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand --json 'One JSON object instead of TOML'
+            cand --reveal 'Print secrets as they are'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;config;path'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;config;edit'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;config;help'= {
+            cand set 'Set a key (e.g. default.timeout) to a value, checked against the key''s type first'
+            cand get 'Print a key''s value: the environment''s, else the file''s, else the default'
+            cand unset 'Remove a key, or a whole section, from the file'
+            cand show 'Print every key''s value and where it comes from'
+            cand path 'Print the path of the config file in use'
+            cand edit 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rock;config;help;set'= {
+        }
+        &'rock;config;help;get'= {
+        }
+        &'rock;config;help;unset'= {
+        }
+        &'rock;config;help;show'= {
+        }
+        &'rock;config;help;path'= {
+        }
+        &'rock;config;help;edit'= {
+        }
+        &'rock;config;help;help'= {
+        }
         &'rock;completions'= {
             cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
             cand --color 'When to color rock''s own messages'
@@ -143,6 +262,7 @@ set edit:completion:arg-completer[rock] = {|@words|
         &'rock;help'= {
             cand exec 'Run code in a sandbox, calling main(**arguments) when the code defines it'
             cand provider 'List, test and describe sandbox providers'
+            cand config 'Read and change the config file'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -158,6 +278,26 @@ set edit:completion:arg-completer[rock] = {|@words|
         &'rock;help;provider;test'= {
         }
         &'rock;help;provider;schema'= {
+        }
+        &'rock;help;config'= {
+            cand set 'Set a key (e.g. default.timeout) to a value, checked against the key''s type first'
+            cand get 'Print a key''s value: the environment''s, else the file''s, else the default'
+            cand unset 'Remove a key, or a whole section, from the file'
+            cand show 'Print every key''s value and where it comes from'
+            cand path 'Print the path of the config file in use'
+            cand edit 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid'
+        }
+        &'rock;help;config;set'= {
+        }
+        &'rock;help;config;get'= {
+        }
+        &'rock;help;config;unset'= {
+        }
+        &'rock;help;config;show'= {
+        }
+        &'rock;help;config;path'= {
+        }
+        &'rock;help;config;edit'= {
         }
         &'rock;help;completions'= {
         }

@@ -34,22 +34,24 @@ complete -c rock -n "__fish_rock_needs_command" -s h -l help -d 'Print help'
 complete -c rock -n "__fish_rock_needs_command" -s V -l version -d 'Print version'
 complete -c rock -n "__fish_rock_needs_command" -f -a "exec" -d 'Run code in a sandbox, calling main(**arguments) when the code defines it'
 complete -c rock -n "__fish_rock_needs_command" -f -a "provider" -d 'List, test and describe sandbox providers'
+complete -c rock -n "__fish_rock_needs_command" -f -a "config" -d 'Read and change the config file'
 complete -c rock -n "__fish_rock_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rock -n "__fish_rock_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rock -n "__fish_rock_using_subcommand exec" -s c -l code -d 'Code given inline instead of a file' -r
 complete -c rock -n "__fish_rock_using_subcommand exec" -s l -l lang -d 'python (python3, py) or nodejs (node, javascript, js); default: from the file\'s extension' -r
 complete -c rock -n "__fish_rock_using_subcommand exec" -s a -l args -d 'An argument for main(): name=value for a string, name:=json for any JSON value' -r
 complete -c rock -n "__fish_rock_using_subcommand exec" -l args-json -d 'All arguments as one JSON object, or @file.json' -r
-complete -c rock -n "__fish_rock_using_subcommand exec" -s t -l timeout -d 'Wall-clock limit in seconds [default: 10]' -r
-complete -c rock -n "__fish_rock_using_subcommand exec" -s m -l memory -d 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]' -r
-complete -c rock -n "__fish_rock_using_subcommand exec" -l output-cap -d 'Keep at most this much of stdout and of stderr [default: 1MiB]' -r
+complete -c rock -n "__fish_rock_using_subcommand exec" -s t -l timeout -d 'Wall-clock limit in seconds [default: 10] [env: ROCK_TIMEOUT]' -r
+complete -c rock -n "__fish_rock_using_subcommand exec" -s m -l memory -d 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB] [env: ROCK_MEMORY]' -r
+complete -c rock -n "__fish_rock_using_subcommand exec" -l output-cap -d 'Keep at most this much of stdout and of stderr [default: 1MiB] [env: ROCK_OUTPUT_CAP]' -r
 complete -c rock -n "__fish_rock_using_subcommand exec" -l stdin -d 'Feed this file (or - for rock\'s own stdin) to the program\'s stdin' -r
-complete -c rock -n "__fish_rock_using_subcommand exec" -s p -l provider -d 'The sandbox provider [default: local]' -r
+complete -c rock -n "__fish_rock_using_subcommand exec" -s p -l provider -d 'The sandbox provider [default: local] [env: ROCK_PROVIDER]' -r
 complete -c rock -n "__fish_rock_using_subcommand exec" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
 complete -c rock -n "__fish_rock_using_subcommand exec" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c rock -n "__fish_rock_using_subcommand exec" -l network -d 'Let the program use the host\'s network (default: loopback only)'
+complete -c rock -n "__fish_rock_using_subcommand exec" -l network -d 'Let the program use the host\'s network (default: loopback only) [env: ROCK_NETWORK]'
+complete -c rock -n "__fish_rock_using_subcommand exec" -l no-network -d 'Loopback only, whatever the config or environment says'
 complete -c rock -n "__fish_rock_using_subcommand exec" -l json -d 'Print one JSON object with every field of the result instead of the program\'s output'
 complete -c rock -n "__fish_rock_using_subcommand exec" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
 complete -c rock -n "__fish_rock_using_subcommand exec" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
@@ -95,6 +97,79 @@ complete -c rock -n "__fish_rock_using_subcommand provider; and __fish_seen_subc
 complete -c rock -n "__fish_rock_using_subcommand provider; and __fish_seen_subcommand_from help" -f -a "test" -d 'Check a provider\'s health and run a tiny program in each of its languages'
 complete -c rock -n "__fish_rock_using_subcommand provider; and __fish_seen_subcommand_from help" -f -a "schema" -d 'Print a provider\'s config schema as JSON'
 complete -c rock -n "__fish_rock_using_subcommand provider; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -s h -l help -d 'Print help'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -s V -l version -d 'Print version'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -f -a "set" -d 'Set a key (e.g. default.timeout) to a value, checked against the key\'s type first'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -f -a "get" -d 'Print a key\'s value: the environment\'s, else the file\'s, else the default'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -f -a "unset" -d 'Remove a key, or a whole section, from the file'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -f -a "show" -d 'Print every key\'s value and where it comes from'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -f -a "path" -d 'Print the path of the config file in use'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -f -a "edit" -d 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid'
+complete -c rock -n "__fish_rock_using_subcommand config; and not __fish_seen_subcommand_from set get unset show path edit help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from set" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from set" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from set" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from set" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from set" -s h -l help -d 'Print help'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from set" -s V -l version -d 'Print version'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from get" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from get" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from get" -l reveal -d 'Print secrets as they are'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from get" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from unset" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from unset" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from unset" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from unset" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from unset" -s h -l help -d 'Print help'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from unset" -s V -l version -d 'Print version'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from show" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'One JSON object instead of TOML'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from show" -l reveal -d 'Print secrets as they are'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from path" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from path" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from path" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from path" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from path" -s h -l help -d 'Print help'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from path" -s V -l version -d 'Print version'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from edit" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from edit" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from edit" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from edit" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from edit" -s h -l help -d 'Print help'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from edit" -s V -l version -d 'Print version'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "set" -d 'Set a key (e.g. default.timeout) to a value, checked against the key\'s type first'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print a key\'s value: the environment\'s, else the file\'s, else the default'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "unset" -d 'Remove a key, or a whole section, from the file'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print every key\'s value and where it comes from'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the path of the config file in use'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid'
+complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rock -n "__fish_rock_using_subcommand completions" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
 complete -c rock -n "__fish_rock_using_subcommand completions" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
 always\t''
@@ -103,10 +178,17 @@ complete -c rock -n "__fish_rock_using_subcommand completions" -s q -l quiet -d 
 complete -c rock -n "__fish_rock_using_subcommand completions" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
 complete -c rock -n "__fish_rock_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c rock -n "__fish_rock_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider completions help" -f -a "exec" -d 'Run code in a sandbox, calling main(**arguments) when the code defines it'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider completions help" -f -a "provider" -d 'List, test and describe sandbox providers'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider config completions help" -f -a "exec" -d 'Run code in a sandbox, calling main(**arguments) when the code defines it'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider config completions help" -f -a "provider" -d 'List, test and describe sandbox providers'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider config completions help" -f -a "config" -d 'Read and change the config file'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "list" -d 'Show every provider and whether it can run code now'
 complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "test" -d 'Check a provider\'s health and run a tiny program in each of its languages'
 complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "schema" -d 'Print a provider\'s config schema as JSON'
+complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "set" -d 'Set a key (e.g. default.timeout) to a value, checked against the key\'s type first'
+complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "get" -d 'Print a key\'s value: the environment\'s, else the file\'s, else the default'
+complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "unset" -d 'Remove a key, or a whole section, from the file'
+complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every key\'s value and where it comes from'
+complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "path" -d 'Print the path of the config file in use'
+complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "edit" -d 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid'

@@ -90,9 +90,10 @@ pub fn discover(
             },
         );
         // A cache that can't be written only costs a probe next time.
-        let _ = write_atomically(
+        let _ = crate::atomic_file::write(
             &file,
             &serde_json::to_vec_pretty(&cache).unwrap_or_default(),
+            0o644,
         );
     }
     Ok(interpreter)
@@ -194,28 +195,6 @@ impl CacheKey {
 struct CacheEntry {
     key: CacheKey,
     interpreter: Interpreter,
-}
-
-/// Writes through a temporary file in the same directory and renames it into place.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("rock"),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

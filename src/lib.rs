@@ -4,11 +4,14 @@
 //! (`local` builds a [`sandbox`] around the host's interpreter) → an
 //! [`exec::ExecutionResult`], the same shape from every provider.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod config;
+pub mod dirs;
 pub mod exec;
 pub mod interpreter;
 pub mod interrupt;
 pub mod provider;
 pub mod sandbox;
+pub mod settings;
 pub mod size;

@@ -132,12 +132,26 @@ fn a_missing_interpreter_exits_127() {
 fn bad_limits_are_refused() {
     let rock = Rock::new();
     for (flag, value, needle) in [
-        ("--memory", "lots", "`lots` is not a size"),
-        ("--memory", "1k", "too small to start an interpreter"),
+        ("--memory", "lots", "--memory: `lots` is not a size"),
+        (
+            "--memory",
+            "1k",
+            "--memory must be at least 16 MiB, got 1 KiB",
+        ),
         (
             "--timeout",
             "0",
-            "timeout must be between 0 and 86400 seconds",
+            "--timeout must be more than 0 and at most 86400 seconds, got 0",
+        ),
+        (
+            "--timeout",
+            "-3",
+            "--timeout must be more than 0 and at most 86400 seconds, got -3",
+        ),
+        (
+            "--timeout",
+            "soon",
+            "--timeout must be a number of seconds, got `soon`",
         ),
     ] {
         let output = rock.run(&["exec", "-l", "py", "-c", "1", flag, value]);

@@ -1,13 +1,14 @@
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 
 use super::{block_on, Context, Failure};
+use crate::config::process_env;
 use crate::exec::render::{self, Summary};
 use crate::exec::{arguments, ExecRequest, Language};
-use crate::provider::{self, DEFAULT_PROVIDER};
+use crate::provider;
+use crate::settings::{RunFlags, RunSettings};
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
@@ -26,16 +27,19 @@ pub struct ExecArgs {
     /// All arguments as one JSON object, or @file.json
     #[arg(long, value_name = "JSON|@FILE")]
     pub args_json: Option<String>,
-    /// Wall-clock limit in seconds [default: 10]
-    #[arg(short, long, env = "ROCK_TIMEOUT", value_name = "SECS")]
-    pub timeout: Option<f64>,
-    /// Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB]
-    #[arg(short, long, env = "ROCK_MEMORY", value_name = "SIZE")]
+    /// Wall-clock limit in seconds [default: 10] [env: ROCK_TIMEOUT]
+    #[arg(short, long, value_name = "SECS", allow_negative_numbers = true)]
+    pub timeout: Option<String>,
+    /// Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB] [env: ROCK_MEMORY]
+    #[arg(short, long, value_name = "SIZE")]
     pub memory: Option<String>,
-    /// Let the program use the host's network (default: loopback only)
-    #[arg(long)]
+    /// Let the program use the host's network (default: loopback only) [env: ROCK_NETWORK]
+    #[arg(long, overrides_with = "no_network")]
     pub network: bool,
-    /// Keep at most this much of stdout and of stderr [default: 1MiB]
+    /// Loopback only, whatever the config or environment says
+    #[arg(long, overrides_with = "network")]
+    pub no_network: bool,
+    /// Keep at most this much of stdout and of stderr [default: 1MiB] [env: ROCK_OUTPUT_CAP]
     #[arg(long, value_name = "SIZE")]
     pub output_cap: Option<String>,
     /// Feed this file (or - for rock's own stdin) to the program's stdin
@@ -44,22 +48,32 @@ pub struct ExecArgs {
     /// Print one JSON object with every field of the result instead of the program's output
     #[arg(long)]
     pub json: bool,
-    /// The sandbox provider [default: local]
-    #[arg(short, long, env = "ROCK_PROVIDER", value_name = "NAME")]
+    /// The sandbox provider [default: local] [env: ROCK_PROVIDER]
+    #[arg(short, long, value_name = "NAME")]
     pub provider: Option<String>,
 }
 
+impl ExecArgs {
+    fn flags(&self) -> RunFlags {
+        RunFlags {
+            provider: self.provider.clone(),
+            timeout: self.timeout.clone(),
+            memory: self.memory.clone(),
+            network: match (self.network, self.no_network) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            output_cap: self.output_cap.clone(),
+        }
+    }
+}
+
 pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
-    let request = build_request(&args, context)?;
-    let provider_name = match &args.provider {
-        Some(name) => name.clone(),
-        None => context
-            .config
-            .string("default.provider")?
-            .unwrap_or_else(|| DEFAULT_PROVIDER.to_string()),
-    };
-    let entry = provider::lookup(&provider_name)?;
-    let table = context.config.provider_table(entry.name)?;
+    let settings = RunSettings::resolve(&context.config, &process_env, &args.flags())?;
+    let request = build_request(&args, &settings)?;
+    let entry = provider::lookup(&settings.provider.value)?;
+    let table = context.config.provider_table(entry.name, &process_env)?;
     let provider = provider::build(entry.name, &table, &context.provider_context()?)?;
 
     let json = args.json;
@@ -89,7 +103,7 @@ pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
     Ok(result.exit_code)
 }
 
-fn build_request(args: &ExecArgs, context: &Context) -> Result<ExecRequest, Failure> {
+fn build_request(args: &ExecArgs, settings: &RunSettings) -> Result<ExecRequest, Failure> {
     let (code, file_name) = read_code(args)?;
     let language = match args.language {
         Some(language) => language,
@@ -112,39 +126,10 @@ fn build_request(args: &ExecArgs, context: &Context) -> Result<ExecRequest, Fail
     request.file_name = file_name;
     request.arguments =
         arguments::build(args.args_json.as_deref(), &args.args).map_err(Failure::rock)?;
-
-    let config = &context.config;
-    let timeout = match args.timeout {
-        Some(secs) => Some(secs),
-        None => config.seconds("default.timeout")?,
-    };
-    if let Some(secs) = timeout {
-        if !(secs > 0.0 && secs <= 86_400.0) {
-            return Err(Failure::rock(format!(
-                "timeout must be between 0 and 86400 seconds, got {secs}"
-            )));
-        }
-        request.timeout = Duration::from_secs_f64(secs);
-    }
-    let size = |flag: &Option<String>, key: &str| -> Result<Option<u64>, Failure> {
-        match flag {
-            Some(text) => crate::size::parse(text).map(Some).map_err(Failure::rock),
-            None => Ok(config.size(key)?),
-        }
-    };
-    if let Some(bytes) = size(&args.memory, "default.memory")? {
-        if bytes < 16 << 20 {
-            return Err(Failure::rock(format!(
-                "memory limit {} is too small to start an interpreter: give at least 16MiB",
-                crate::size::format(bytes)
-            )));
-        }
-        request.memory_bytes = bytes;
-    }
-    if let Some(bytes) = size(&args.output_cap, "default.output_cap")? {
-        request.output_cap = bytes as usize;
-    }
-    request.network = args.network || config.boolean("default.network")?.unwrap_or(false);
+    request.timeout = settings.timeout.value;
+    request.memory_bytes = settings.memory.value;
+    request.output_cap = usize::try_from(settings.output_cap.value).unwrap_or(usize::MAX);
+    request.network = settings.network.value;
     request.stdin = match args.stdin.as_deref() {
         None => None,
         Some("-") if args.file.as_deref() == Some("-") => {

@@ -2,6 +2,7 @@
 //! thin: they resolve settings, call the library and render what it returns.
 
 mod completions;
+mod config;
 mod exec;
 mod provider;
 
@@ -58,6 +59,9 @@ pub enum Command {
     /// List, test and describe sandbox providers
     #[command(subcommand)]
     Provider(provider::ProviderCommand),
+    /// Read and change the config file
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
 }
@@ -118,8 +122,7 @@ impl Context {
                 interpreters.insert(language, command);
             }
         }
-        let cache_dir =
-            directories::ProjectDirs::from("", "", "rock").map(|d| d.cache_dir().to_path_buf());
+        let cache_dir = crate::dirs::cache_dir();
         Ok(ProviderContext {
             interpreters,
             cache_dir,
@@ -143,6 +146,14 @@ pub fn run() -> i32 {
     let outcome = match Config::load(cli.global.config.as_deref()) {
         Err(err) => Err(Failure::from(err)),
         Ok(config) => {
+            if matches!(cli.command, Command::Exec(_) | Command::Provider(_)) {
+                for problem in config.unknown_keys() {
+                    eprintln!(
+                        "rock: warning: {problem} in {}; it is ignored",
+                        config.display_path()
+                    );
+                }
+            }
             let context = Context {
                 global: cli.global,
                 config,
@@ -163,6 +174,7 @@ fn dispatch(command: Command, context: &Context) -> Result<i32, Failure> {
     match command {
         Command::Exec(args) => exec::run(args, context),
         Command::Provider(command) => provider::run(command, context),
+        Command::Config(command) => config::run(command, context),
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -3,6 +3,7 @@ use std::time::Instant;
 use clap::Subcommand;
 
 use super::{runtime, Context, Failure};
+use crate::config::process_env;
 use crate::exec::{ExecRequest, Language};
 use crate::provider::{self, Provider, DEFAULT_PROVIDER, PROVIDERS};
 use crate::sandbox::NoSink;
@@ -39,7 +40,7 @@ pub fn run(command: ProviderCommand, context: &Context) -> Result<i32, Failure> 
 
 fn configured(name: &str, context: &Context) -> Result<Box<dyn Provider>, Failure> {
     let entry = provider::lookup(name)?;
-    let table = context.config.provider_table(entry.name)?;
+    let table = context.config.provider_table(entry.name, &process_env)?;
     Ok(provider::build(
         entry.name,
         &table,
@@ -80,7 +81,8 @@ fn test(name: Option<String>, context: &Context) -> Result<i32, Failure> {
         Some(name) => name,
         None => context
             .config
-            .string("default.provider")?
+            .value("default.provider", &process_env)?
+            .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| DEFAULT_PROVIDER.to_string()),
     };
     let provider = configured(&name, context)?;

@@ -180,9 +180,10 @@ impl ConfigSchema {
                 _ => return Err(wrong()),
             }
         }
+        // The table holds the values of the schema's environment variables too (see
+        // `Config::provider_table`).
         for field in self.fields.iter().filter(|f| f.required) {
-            let from_env = field.env.is_some_and(|v| std::env::var_os(v).is_some());
-            if !config.contains_key(field.name) && !from_env {
+            if !config.contains_key(field.name) {
                 return Err(ConfigError::Missing {
                     provider: provider.to_string(),
                     key: field.name.to_string(),

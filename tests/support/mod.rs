@@ -27,11 +27,21 @@ impl Rock {
     pub fn std_cmd(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("rock"));
         let home = self.home.path();
-        cmd.env_remove("ROCK_CONFIG")
-            .env_remove("ROCK_TIMEOUT")
-            .env_remove("ROCK_MEMORY")
-            .env_remove("ROCK_PROVIDER")
-            .env("XDG_CONFIG_HOME", home.join("config"))
+        for var in [
+            "ROCK_CONFIG",
+            "ROCK_TIMEOUT",
+            "ROCK_MEMORY",
+            "ROCK_PROVIDER",
+            "ROCK_NETWORK",
+            "ROCK_OUTPUT_CAP",
+            "ROCK_PYTHON_MIRROR",
+            "ROCK_NODE_MIRROR",
+            "VISUAL",
+            "EDITOR",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env("XDG_DATA_HOME", home.join("data"))
             .env("NO_COLOR", "1");
@@ -52,6 +62,15 @@ impl Rock {
             .args(args)
             .output()
             .expect("run rock")
+    }
+
+    /// The config file rock uses when nothing names another: the one in the temp home.
+    pub fn config_path(&self) -> PathBuf {
+        self.home
+            .path()
+            .join("config")
+            .join("rock")
+            .join("config.toml")
     }
 
     pub fn dir(&self) -> &Path {
