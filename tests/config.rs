@@ -452,3 +452,52 @@ fn docs_configuration_md_is_current() {
         "docs/configuration.md is stale: run `ROCK_UPDATE_DOCS=1 cargo test --test config docs`"
     );
 }
+
+#[test]
+fn a_malformed_file_can_be_fixed_with_edit() {
+    let rock = Rock::new();
+    let path = rock.config_path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "[default]\ntimeout = = 5\n").unwrap();
+    assert_eq!(
+        ok(&rock, &["config", "path"]).trim(),
+        path.display().to_string()
+    );
+    let script = rock.file(
+        "fix.sh",
+        "#!/bin/sh\nprintf '[default]\\ntimeout = 5\\n' > \"$1\"\n",
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = rock
+        .cmd()
+        .args(["config", "edit"])
+        .env("VISUAL", &script)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(ok(&rock, &["config", "get", "default.timeout"]).trim(), "5");
+}
+
+#[test]
+fn set_creates_the_file_a_config_flag_names() {
+    let rock = Rock::new();
+    let path = rock.dir().join("elsewhere").join("rock.toml");
+    let flag = path.to_str().unwrap();
+    ok(
+        &rock,
+        &["--config", flag, "config", "set", "default.timeout", "7"],
+    );
+    assert_eq!(read(&path), "[default]\ntimeout = 7\n");
+    // Other commands still insist that a file named by --config exists.
+    let output = rock.run(&[
+        "--config",
+        "/nonexistent/rock.toml",
+        "exec",
+        "-l",
+        "py",
+        "-c",
+        "1",
+    ]);
+    assert_eq!(output.status.code(), Some(125));
+    assert!(stderr_of(&output).contains("cannot read config file /nonexistent/rock.toml"));
+}

@@ -41,6 +41,13 @@ pub enum ConfigCommand {
     Edit,
 }
 
+impl ConfigCommand {
+    /// `path` and `edit` work on a file that doesn't parse.
+    pub fn needs_valid_file(&self) -> bool {
+        !matches!(self, ConfigCommand::Path | ConfigCommand::Edit)
+    }
+}
+
 pub fn run(command: ConfigCommand, context: &Context) -> Result<i32, Failure> {
     match command {
         ConfigCommand::Set { key, value } => set(&key, &value, context),

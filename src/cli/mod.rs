@@ -143,7 +143,14 @@ pub fn run() -> i32 {
             };
         }
     };
-    let outcome = match Config::load(cli.global.config.as_deref()) {
+    let flag = cli.global.config.as_deref();
+    let loaded = match &cli.command {
+        // `config` may create the file it names, and `path` and `edit` must work on a
+        // file that doesn't parse: `edit` is how it gets fixed.
+        Command::Config(command) => Config::load_or_empty(flag, command.needs_valid_file()),
+        _ => Config::load(flag),
+    };
+    let outcome = match loaded {
         Err(err) => Err(Failure::from(err)),
         Ok(config) => {
             if matches!(cli.command, Command::Exec(_) | Command::Provider(_)) {

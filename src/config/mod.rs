@@ -109,6 +109,23 @@ impl Config {
         })
     }
 
+    /// For `rock config`: a missing file, even one named by `--config`, is an empty config
+    /// (the command may create it); with `strict` false, so is a file that doesn't parse.
+    pub fn load_or_empty(flag: Option<&Path>, strict: bool) -> Result<Config, ConfigFileError> {
+        match Self::load(flag) {
+            Ok(config) => Ok(config),
+            Err(ConfigFileError::Syntax { .. }) if !strict => Ok(Config {
+                path: Self::locate(flag),
+                table: toml::Table::new(),
+            }),
+            Err(ConfigFileError::Read { .. }) if flag.is_some_and(|p| !p.exists()) => Ok(Config {
+                path: Self::locate(flag),
+                table: toml::Table::new(),
+            }),
+            Err(err) => Err(err),
+        }
+    }
+
     /// A config made from a table, for tests and for checking an edited file.
     pub fn from_table(path: Option<PathBuf>, table: toml::Table) -> Config {
         Config { path, table }
