@@ -12,6 +12,14 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
+/// Writes the default config file by hand, as a user's editor would.
+fn write_config(rock: &Rock, text: &str) -> std::path::PathBuf {
+    let path = rock.config_path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 fn ok(rock: &Rock, args: &[&str]) -> String {
     let output = rock.run(args);
     assert_eq!(
@@ -76,13 +84,10 @@ fn a_key_never_set_and_without_default_says_so() {
 #[test]
 fn comments_survive_three_sets() {
     let rock = Rock::new();
-    let path = rock.config_path();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(
-        &path,
+    let path = write_config(
+        &rock,
         "# my rock settings\n[default]\n# slow machine\ntimeout = 5 # seconds\n",
-    )
-    .unwrap();
+    );
     ok(&rock, &["config", "set", "default.timeout", "20"]);
     ok(&rock, &["config", "set", "default.memory", "1G"]);
     ok(&rock, &["config", "set", "providers.local.cpu_time", "3"]);
@@ -174,10 +179,8 @@ fn refused_values_leave_the_file_byte_for_byte() {
 #[test]
 fn a_malformed_file_names_its_line_for_every_command() {
     let rock = Rock::new();
-    let path = rock.config_path();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let text = "[default]\ntimeout = 5\nmemory = \n";
-    std::fs::write(&path, text).unwrap();
+    let path = write_config(&rock, text);
     for args in [
         vec!["config", "set", "default.timeout", "6"],
         vec!["config", "show"],
@@ -344,9 +347,7 @@ fn timeout_comes_from_the_flag_then_the_environment_then_the_file() {
 #[test]
 fn provider_comes_from_the_flag_then_the_environment_then_the_file() {
     let rock = Rock::new();
-    let path = rock.config_path();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, "[default]\nprovider = \"nosuch\"\n").unwrap();
+    let path = write_config(&rock, "[default]\nprovider = \"nosuch\"\n");
     let run = |env: Option<&str>, flag: Option<&str>| {
         let mut command = rock.cmd();
         command.args(["exec", "-q", "-l", "py", "-c", "print('ran')"]);
@@ -456,9 +457,7 @@ fn docs_configuration_md_is_current() {
 #[test]
 fn a_malformed_file_can_be_fixed_with_edit() {
     let rock = Rock::new();
-    let path = rock.config_path();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, "[default]\ntimeout = = 5\n").unwrap();
+    let path = write_config(&rock, "[default]\ntimeout = = 5\n");
     assert_eq!(
         ok(&rock, &["config", "path"]).trim(),
         path.display().to_string()
