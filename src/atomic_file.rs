@@ -86,9 +86,7 @@ fn remove_stale_temporaries(path: &Path) {
         let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<i32>().ok()) else {
             continue;
         };
-        let alive = unsafe { libc::kill(pid, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        if !alive {
+        if !crate::process::alive(pid) {
             let _ = std::fs::remove_file(entry.path());
         }
     }

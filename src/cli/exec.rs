@@ -8,6 +8,7 @@ use crate::config::process_env;
 use crate::exec::render::{self, Summary};
 use crate::exec::{arguments, ExecRequest, Language};
 use crate::provider;
+use crate::runtime_env;
 use crate::settings::{RunFlags, RunSettings};
 
 #[derive(Debug, Args)]
@@ -48,6 +49,9 @@ pub struct ExecArgs {
     /// Print one JSON object with every field of the result instead of the program's output
     #[arg(long)]
     pub json: bool,
+    /// Run with this runtime env's interpreter (and packages): its id or name
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// The sandbox provider [default: local] [env: ROCK_PROVIDER]
     #[arg(short, long, value_name = "NAME")]
     pub provider: Option<String>,
@@ -74,7 +78,14 @@ pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
     let request = build_request(&args, &settings)?;
     let entry = provider::lookup(&settings.provider.value)?;
     let table = context.config.provider_table(entry.name, &process_env)?;
-    let provider = provider::build(entry.name, &table, &context.provider_context()?)?;
+    let mut provider_context = context.provider_context()?;
+    if let Some(key) = &args.env {
+        let interpreter = env_interpreter(key, request.language, context)?;
+        provider_context
+            .interpreters
+            .insert(request.language, interpreter);
+    }
+    let provider = provider::build(entry.name, &table, &provider_context)?;
 
     let json = args.json;
     let sink: provider::Sink = if json {
@@ -144,6 +155,28 @@ fn build_request(args: &ExecArgs, settings: &RunSettings) -> Result<ExecRequest,
         ),
     };
     Ok(request)
+}
+
+/// The interpreter of runtime env `key`, which must be of the code's language.
+fn env_interpreter(key: &str, language: Language, context: &Context) -> Result<String, Failure> {
+    let registry = runtime_env::Registry::new(runtime_env::root(&context.config, &process_env)?);
+    let record = registry.find(key).map_err(Failure::rock)?;
+    let executable = match (language, record.type_name.as_str()) {
+        (Language::Python, "python") => "python3",
+        (Language::Nodejs, "node") => "node",
+        _ => {
+            return Err(Failure::rock(format!(
+                "env {} is a {} env: it can't run {language} code",
+                record.label(),
+                record.type_name
+            )))
+        }
+    };
+    Ok(record
+        .bin_dir()
+        .join(executable)
+        .to_string_lossy()
+        .into_owned())
 }
 
 /// The code and the file name it had.

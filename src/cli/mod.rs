@@ -3,6 +3,7 @@
 
 mod completions;
 mod config;
+mod env;
 mod exec;
 mod provider;
 
@@ -59,6 +60,9 @@ pub enum Command {
     /// List, test and describe sandbox providers
     #[command(subcommand)]
     Provider(provider::ProviderCommand),
+    /// Create and use runtime envs: standalone Python and Node.js with packages
+    #[command(subcommand)]
+    Env(env::EnvCommand),
     /// Read and change the config file
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -181,6 +185,7 @@ fn dispatch(command: Command, context: &Context) -> Result<i32, Failure> {
     match command {
         Command::Exec(args) => exec::run(args, context),
         Command::Provider(command) => provider::run(command, context),
+        Command::Env(command) => env::run(command, context),
         Command::Config(command) => config::run(command, context),
         Command::Completions(args) => completions::run(args),
     }
@@ -202,4 +207,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::rock(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

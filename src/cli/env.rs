@@ -1,0 +1,283 @@
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+
+use super::{Context, Failure};
+use crate::config::process_env;
+use crate::runtime_env::install::Context as InstallContext;
+use crate::runtime_env::progress::Progress;
+use crate::runtime_env::{self, CreateOptions, EnvRecord, Registry};
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Install a runtime env: a standalone Python or Node.js (or a custom type) with packages
+    #[command(disable_version_flag = true)]
+    Create(Box<CreateArgs>),
+    /// Run a command with the env's bin first on PATH; its exit code is rock's
+    Run {
+        /// The env's id (or a prefix of it) or name
+        env: String,
+        /// The command and its arguments
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Print the command `run` would execute (ROCK's wrapped_cmd)
+    Wrap {
+        env: String,
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// List the envs
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one env: type, version, config, paths
+    Show {
+        env: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove envs, with the symlinks they made
+    Rm {
+        #[arg(required = true)]
+        envs: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// python, node, or a type from [runtime_envs.types] in the config
+    #[arg(value_name = "TYPE")]
+    pub type_name: String,
+    /// python: 3.11 or 3.12; node: 22.18.0 [default: the type's default]
+    #[arg(long)]
+    pub version: Option<String>,
+    /// A name to use instead of the id
+    #[arg(long)]
+    pub name: Option<String>,
+    /// A package to pip install (python); repeat for more
+    #[arg(long = "pip", value_name = "PKG")]
+    pub pip: Vec<String>,
+    /// A requirements file to pip install (python)
+    #[arg(long, value_name = "FILE")]
+    pub requirements: Option<PathBuf>,
+    /// The package index for this env's pip [default: runtime_envs.pip_index_url]
+    #[arg(long, value_name = "URL")]
+    pub pip_index_url: Option<String>,
+    /// The npm registry for this env (node) [default: runtime_envs.npm_registry]
+    #[arg(long, value_name = "URL")]
+    pub npm_registry: Option<String>,
+    /// Make symlinks to the env's executables in this directory
+    #[arg(long, value_name = "DIR")]
+    pub symlink_dir: Option<PathBuf>,
+    /// An executable to link [default: python, python3, pip, pip3 / node, npm, npx]
+    #[arg(long = "symlink", value_name = "EXE")]
+    pub symlinks: Vec<String>,
+    /// An environment variable for every install step, K=V; repeat for more
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Bound on the whole install, in seconds [default: 600]
+    #[arg(long, value_name = "SECS")]
+    pub install_timeout: Option<f64>,
+    /// A command run in the env's work dir, with the env on PATH, after the install
+    #[arg(long, value_name = "CMD")]
+    pub custom_install_cmd: Option<String>,
+    /// Print the new env as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(command: EnvCommand, context: &Context) -> Result<i32, Failure> {
+    let registry = Registry::new(runtime_env::root(&context.config, &process_env)?);
+    match command {
+        EnvCommand::Create(args) => create(*args, &registry, context),
+        EnvCommand::Run { env, command } => run_in(&find(&registry, &env)?, &command),
+        EnvCommand::Wrap { env, command } => {
+            println!(
+                "{}",
+                runtime_env::wrapped(&find(&registry, &env)?, &command)
+            );
+            Ok(0)
+        }
+        EnvCommand::List { json } => list(&registry, json),
+        EnvCommand::Show { env, json } => show(&find(&registry, &env)?, json),
+        EnvCommand::Rm { envs } => remove(&registry, &envs, context),
+    }
+}
+
+fn find(registry: &Registry, key: &str) -> Result<EnvRecord, Failure> {
+    registry.find(key).map_err(Failure::rock)
+}
+
+fn create(args: CreateArgs, registry: &Registry, context: &Context) -> Result<i32, Failure> {
+    let mut env = BTreeMap::new();
+    for pair in &args.env {
+        let Some((key, value)) = pair.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            return Err(Failure::rock(format!("--env `{pair}` must be KEY=VALUE")));
+        };
+        env.insert(key.to_string(), value.to_string());
+    }
+    let options = CreateOptions {
+        type_name: args.type_name,
+        version: args.version,
+        name: args.name,
+        pip: args.pip,
+        requirements: args.requirements,
+        pip_index_url: args.pip_index_url,
+        npm_registry: args.npm_registry,
+        symlink_dir: args.symlink_dir,
+        symlinks: args.symlinks,
+        env,
+        install_timeout: args.install_timeout,
+        custom_install_cmd: args.custom_install_cmd,
+    };
+    let cache_dir = crate::dirs::cache_dir()
+        .ok_or_else(|| Failure::rock("no cache directory: set $HOME or $XDG_CACHE_HOME"))?;
+    let install = InstallContext {
+        config: &context.config,
+        env: &process_env,
+        registry,
+        cache_dir,
+        progress: Progress::for_terminal(context.global.quiet),
+        verbose: context.global.verbose > 0,
+    };
+    crate::interrupt::install()
+        .map_err(|e| Failure::rock(format!("cannot handle signals: {e}")))?;
+    let started = Instant::now();
+    let record = runtime_env::create(&options, &install).map_err(|err| match err.signal() {
+        Some(signal) => Failure::new(128 + signal, err),
+        None => Failure::rock(err),
+    })?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json(&record)).unwrap_or_default()
+        );
+    } else {
+        match &record.name {
+            Some(name) => println!("{} {name}", record.id),
+            None => println!("{}", record.id),
+        }
+    }
+    if !context.global.quiet {
+        eprintln!(
+            "rock: created {} {} env {} in {:.1} s",
+            record.type_name,
+            record.version,
+            record.label(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(0)
+}
+
+/// Runs ROCK's wrapped command with the env's variables; the exit code is the command's.
+fn run_in(record: &EnvRecord, words: &[String]) -> Result<i32, Failure> {
+    use std::os::unix::process::ExitStatusExt;
+    // What `bash -c` gets here is exactly the quoted part of `wrap`'s output.
+    let command =
+        runtime_env::shell::with_path(&record.bin_dir(), &runtime_env::shell::join(words));
+    let status = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&command)
+        .envs(&record.config.env)
+        .status()
+        .map_err(|e| Failure::rock(format!("cannot start bash: {e}")))?;
+    Ok(status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1))
+}
+
+fn json(record: &EnvRecord) -> serde_json::Value {
+    let mut value = serde_json::to_value(record).unwrap_or_default();
+    if let Some(object) = value.as_object_mut() {
+        object.remove("pid");
+        object.insert("work_dir".into(), record.dir.display().to_string().into());
+        object.insert(
+            "bin_dir".into(),
+            record.bin_dir().display().to_string().into(),
+        );
+    }
+    value
+}
+
+fn list(registry: &Registry, as_json: bool) -> Result<i32, Failure> {
+    let records = registry.all();
+    if as_json {
+        let all: Vec<serde_json::Value> = records.iter().map(json).collect();
+        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        return Ok(0);
+    }
+    if records.is_empty() {
+        eprintln!("rock: no runtime envs yet: `rock env create python` makes one");
+        return Ok(0);
+    }
+    println!(
+        "{:<8}  {:<16} {:<8} {:<10} CREATED",
+        "ID", "NAME", "TYPE", "VERSION"
+    );
+    for r in &records {
+        println!(
+            "{:<8}  {:<16} {:<8} {:<10} {}",
+            r.id,
+            r.name.as_deref().unwrap_or("-"),
+            r.type_name,
+            r.version,
+            r.created
+        );
+    }
+    Ok(0)
+}
+
+fn show(record: &EnvRecord, as_json: bool) -> Result<i32, Failure> {
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json(record)).unwrap_or_default()
+        );
+        return Ok(0);
+    }
+    println!("id:        {}", record.id);
+    println!("name:      {}", record.name.as_deref().unwrap_or("-"));
+    println!("type:      {} {}", record.type_name, record.version);
+    println!("created:   {}", record.created);
+    println!("from:      {}", record.installed_from);
+    println!("work dir:  {}", record.dir.display());
+    println!("bin:       {}", record.bin_dir().display());
+    let config = serde_json::to_value(&record.config).unwrap_or_default();
+    if let Some(object) = config.as_object() {
+        for (key, value) in object {
+            println!("{:<10} {value}", format!("{key}:"));
+        }
+    }
+    for link in &record.symlinks {
+        println!("symlink:   {}", link.display());
+    }
+    Ok(0)
+}
+
+fn remove(registry: &Registry, keys: &[String], context: &Context) -> Result<i32, Failure> {
+    // All are found first, so that a typo removes nothing.
+    let records = keys
+        .iter()
+        .map(|k| find(registry, k))
+        .collect::<Result<Vec<_>, _>>()?;
+    for record in records {
+        registry
+            .remove(&record)
+            .map_err(|e| Failure::rock(format!("cannot remove {}: {e}", record.dir.display())))?;
+        if !context.global.quiet {
+            eprintln!(
+                "rock: removed {} {} env {}",
+                record.type_name,
+                record.version,
+                record.label()
+            );
+        }
+    }
+    Ok(0)
+}
