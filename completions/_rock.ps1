@@ -33,6 +33,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run code in a sandbox, calling main(**arguments) when the code defines it')
             [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'List, test and describe sandbox providers')
+            [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Create and use runtime envs: standalone Python and Node.js with packages')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read and change the config file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -52,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB] [env: ROCK_MEMORY]')
             [CompletionResult]::new('--output-cap', '--output-cap', [CompletionResultType]::ParameterName, 'Keep at most this much of stdout and of stderr [default: 1MiB] [env: ROCK_OUTPUT_CAP]')
             [CompletionResult]::new('--stdin', '--stdin', [CompletionResultType]::ParameterName, 'Feed this file (or - for rock''s own stdin) to the program''s stdin')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Run with this runtime env''s interpreter (and packages): its id or name')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'The sandbox provider [default: local] [env: ROCK_PROVIDER]')
             [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'The sandbox provider [default: local] [env: ROCK_PROVIDER]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
@@ -142,6 +144,147 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             break
         }
         'rock;provider;help;help' {
+            break
+        }
+        'rock;env' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Install a runtime env: a standalone Python or Node.js (or a custom type) with packages')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the env''s bin first on PATH; its exit code is rock''s')
+            [CompletionResult]::new('wrap', 'wrap', [CompletionResultType]::ParameterValue, 'Print the command `run` would execute (ROCK''s wrapped_cmd)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the envs')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one env: type, version, config, paths')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove envs, with the symlinks they made')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rock;env;create' {
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'python: 3.11 or 3.12; node: 22.18.0 [default: the type''s default]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'A name to use instead of the id')
+            [CompletionResult]::new('--pip', '--pip', [CompletionResultType]::ParameterName, 'A package to pip install (python); repeat for more')
+            [CompletionResult]::new('--requirements', '--requirements', [CompletionResultType]::ParameterName, 'A requirements file to pip install (python)')
+            [CompletionResult]::new('--pip-index-url', '--pip-index-url', [CompletionResultType]::ParameterName, 'The package index for this env''s pip [default: runtime_envs.pip_index_url]')
+            [CompletionResult]::new('--npm-registry', '--npm-registry', [CompletionResultType]::ParameterName, 'The npm registry for this env (node) [default: runtime_envs.npm_registry]')
+            [CompletionResult]::new('--symlink-dir', '--symlink-dir', [CompletionResultType]::ParameterName, 'Make symlinks to the env''s executables in this directory')
+            [CompletionResult]::new('--symlink', '--symlink', [CompletionResultType]::ParameterName, 'An executable to link [default: python, python3, pip, pip3 / node, npm, npx]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'An environment variable for every install step, K=V; repeat for more')
+            [CompletionResult]::new('--install-timeout', '--install-timeout', [CompletionResultType]::ParameterName, 'Bound on the whole install, in seconds [default: 600]')
+            [CompletionResult]::new('--custom-install-cmd', '--custom-install-cmd', [CompletionResultType]::ParameterName, 'A command run in the env''s work dir, with the env on PATH, after the install')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the new env as JSON')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'rock;env;run' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;env;wrap' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;env;list' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;env;show' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'json')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;env;rm' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'rock;env;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Install a runtime env: a standalone Python or Node.js (or a custom type) with packages')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the env''s bin first on PATH; its exit code is rock''s')
+            [CompletionResult]::new('wrap', 'wrap', [CompletionResultType]::ParameterValue, 'Print the command `run` would execute (ROCK''s wrapped_cmd)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the envs')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one env: type, version, config, paths')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove envs, with the symlinks they made')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'rock;env;help;create' {
+            break
+        }
+        'rock;env;help;run' {
+            break
+        }
+        'rock;env;help;wrap' {
+            break
+        }
+        'rock;env;help;list' {
+            break
+        }
+        'rock;env;help;show' {
+            break
+        }
+        'rock;env;help;rm' {
+            break
+        }
+        'rock;env;help;help' {
             break
         }
         'rock;config' {
@@ -292,6 +435,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
         'rock;help' {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run code in a sandbox, calling main(**arguments) when the code defines it')
             [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'List, test and describe sandbox providers')
+            [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Create and use runtime envs: standalone Python and Node.js with packages')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read and change the config file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -313,6 +457,33 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             break
         }
         'rock;help;provider;schema' {
+            break
+        }
+        'rock;help;env' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Install a runtime env: a standalone Python or Node.js (or a custom type) with packages')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the env''s bin first on PATH; its exit code is rock''s')
+            [CompletionResult]::new('wrap', 'wrap', [CompletionResultType]::ParameterValue, 'Print the command `run` would execute (ROCK''s wrapped_cmd)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the envs')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one env: type, version, config, paths')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove envs, with the symlinks they made')
+            break
+        }
+        'rock;help;env;create' {
+            break
+        }
+        'rock;help;env;run' {
+            break
+        }
+        'rock;help;env;wrap' {
+            break
+        }
+        'rock;help;env;list' {
+            break
+        }
+        'rock;help;env;show' {
+            break
+        }
+        'rock;help;env;rm' {
             break
         }
         'rock;help;config' {

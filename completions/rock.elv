@@ -30,6 +30,7 @@ set edit:completion:arg-completer[rock] = {|@words|
             cand --version 'Print version'
             cand exec 'Run code in a sandbox, calling main(**arguments) when the code defines it'
             cand provider 'List, test and describe sandbox providers'
+            cand env 'Create and use runtime envs: standalone Python and Node.js with packages'
             cand config 'Read and change the config file'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -48,6 +49,7 @@ set edit:completion:arg-completer[rock] = {|@words|
             cand --memory 'Memory limit, e.g. 256MiB or 1G; a bare number means MiB [default: 256MiB] [env: ROCK_MEMORY]'
             cand --output-cap 'Keep at most this much of stdout and of stderr [default: 1MiB] [env: ROCK_OUTPUT_CAP]'
             cand --stdin 'Feed this file (or - for rock''s own stdin) to the program''s stdin'
+            cand --env 'Run with this runtime env''s interpreter (and packages): its id or name'
             cand -p 'The sandbox provider [default: local] [env: ROCK_PROVIDER]'
             cand --provider 'The sandbox provider [default: local] [env: ROCK_PROVIDER]'
             cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
@@ -129,6 +131,132 @@ set edit:completion:arg-completer[rock] = {|@words|
         &'rock;provider;help;schema'= {
         }
         &'rock;provider;help;help'= {
+        }
+        &'rock;env'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Install a runtime env: a standalone Python or Node.js (or a custom type) with packages'
+            cand run 'Run a command with the env''s bin first on PATH; its exit code is rock''s'
+            cand wrap 'Print the command `run` would execute (ROCK''s wrapped_cmd)'
+            cand list 'List the envs'
+            cand show 'Show one env: type, version, config, paths'
+            cand rm 'Remove envs, with the symlinks they made'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rock;env;create'= {
+            cand --version 'python: 3.11 or 3.12; node: 22.18.0 [default: the type''s default]'
+            cand --name 'A name to use instead of the id'
+            cand --pip 'A package to pip install (python); repeat for more'
+            cand --requirements 'A requirements file to pip install (python)'
+            cand --pip-index-url 'The package index for this env''s pip [default: runtime_envs.pip_index_url]'
+            cand --npm-registry 'The npm registry for this env (node) [default: runtime_envs.npm_registry]'
+            cand --symlink-dir 'Make symlinks to the env''s executables in this directory'
+            cand --symlink 'An executable to link [default: python, python3, pip, pip3 / node, npm, npx]'
+            cand --env 'An environment variable for every install step, K=V; repeat for more'
+            cand --install-timeout 'Bound on the whole install, in seconds [default: 600]'
+            cand --custom-install-cmd 'A command run in the env''s work dir, with the env on PATH, after the install'
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand --json 'Print the new env as JSON'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'rock;env;run'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;env;wrap'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;env;list'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand --json 'json'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;env;show'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand --json 'json'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;env;rm'= {
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'rock;env;help'= {
+            cand create 'Install a runtime env: a standalone Python or Node.js (or a custom type) with packages'
+            cand run 'Run a command with the env''s bin first on PATH; its exit code is rock''s'
+            cand wrap 'Print the command `run` would execute (ROCK''s wrapped_cmd)'
+            cand list 'List the envs'
+            cand show 'Show one env: type, version, config, paths'
+            cand rm 'Remove envs, with the symlinks they made'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'rock;env;help;create'= {
+        }
+        &'rock;env;help;run'= {
+        }
+        &'rock;env;help;wrap'= {
+        }
+        &'rock;env;help;list'= {
+        }
+        &'rock;env;help;show'= {
+        }
+        &'rock;env;help;rm'= {
+        }
+        &'rock;env;help;help'= {
         }
         &'rock;config'= {
             cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
@@ -262,6 +390,7 @@ set edit:completion:arg-completer[rock] = {|@words|
         &'rock;help'= {
             cand exec 'Run code in a sandbox, calling main(**arguments) when the code defines it'
             cand provider 'List, test and describe sandbox providers'
+            cand env 'Create and use runtime envs: standalone Python and Node.js with packages'
             cand config 'Read and change the config file'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -278,6 +407,26 @@ set edit:completion:arg-completer[rock] = {|@words|
         &'rock;help;provider;test'= {
         }
         &'rock;help;provider;schema'= {
+        }
+        &'rock;help;env'= {
+            cand create 'Install a runtime env: a standalone Python or Node.js (or a custom type) with packages'
+            cand run 'Run a command with the env''s bin first on PATH; its exit code is rock''s'
+            cand wrap 'Print the command `run` would execute (ROCK''s wrapped_cmd)'
+            cand list 'List the envs'
+            cand show 'Show one env: type, version, config, paths'
+            cand rm 'Remove envs, with the symlinks they made'
+        }
+        &'rock;help;env;create'= {
+        }
+        &'rock;help;env;run'= {
+        }
+        &'rock;help;env;wrap'= {
+        }
+        &'rock;help;env;list'= {
+        }
+        &'rock;help;env;show'= {
+        }
+        &'rock;help;env;rm'= {
         }
         &'rock;help;config'= {
             cand set 'Set a key (e.g. default.timeout) to a value, checked against the key''s type first'

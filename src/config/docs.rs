@@ -12,7 +12,7 @@ pub fn markdown() -> String {
     let sections: &[(&str, &str, &str)] = &[
         ("default", "`[default]`", "What `rock exec` uses when no flag says otherwise."),
         ("languages", "`[languages.python]`, `[languages.nodejs]`", "The interpreters of the `local` provider."),
-        ("runtime_envs", "`[runtime_envs]`", "Runtime environments. No command reads these keys yet: `rock env` is not built. They are checked and stored now so that a config file written today keeps working."),
+        ("runtime_envs", "`[runtime_envs]`", "Runtime envs (`rock env`, see [runtime-envs.md](runtime-envs.md)). A mirror is the base URL of a copy of the upstream release layout; with one, archives are checked against the mirror's own checksum file."),
     ];
     for (prefix, title, intro) in sections {
         let _ = writeln!(out, "## {title}\n\n{intro}\n");
@@ -146,7 +146,9 @@ directory, then a rename: a crash or a full disk leaves the old file) and leave 
 
 const CUSTOM_TYPES: &str = "## `[runtime_envs.types.<name>]`
 
-A custom runtime type, named by the user (lowercase letters, digits, `-` and `_`, starting with
-a letter; not `python` or `node`). Not read by any command yet, like the rest of `[runtime_envs]`.
+A custom runtime type for `rock env create <name>`, named by the user (lowercase letters, digits,
+`-` and `_`, starting with a letter; not `python` or `node`). Its install command must leave the
+executables in `runtime-env/bin/`; `ROCK_RTENV_<NAME>_V<version without dots>_INSTALL_CMD`
+overrides it, as for the built-in types.
 
 ";

@@ -143,9 +143,11 @@ pub fn resolve(
                 "default" | "3.11" | "3.11.14" => "3.11.14",
                 "3.12" | "3.12.12" => "3.12.12",
                 // ROCK's own sentence.
-                other => return Err(CatalogError::Unsupported(format!(
+                other => {
+                    return Err(CatalogError::Unsupported(format!(
                     "Unsupported Python version: {other}. Supported versions: 3.11, 3.12, default"
-                ))),
+                )))
+                }
             };
             let (version, release, sha256) = PYTHONS
                 .iter()

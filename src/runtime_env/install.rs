@@ -264,12 +264,15 @@ fn checked_config(
     })
 }
 
+/// Whether a symlink can be made in `dir`: tried, since permissions alone don't tell
+/// (root, read-only mounts, special file systems).
 fn writable(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return false;
-    };
-    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+    let probe = dir.join(format!(".rock-probe-{}", std::process::id()));
+    let made = std::os::unix::fs::symlink("rock-probe", &probe).is_ok();
+    if made {
+        let _ = std::fs::remove_file(&probe);
+    }
+    made
 }
 
 fn check_name(name: &str, registry: &Registry) -> Result<(), EnvError> {

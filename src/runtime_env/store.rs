@@ -91,7 +91,37 @@ fn unpack(archive: &Path, into: &Path) -> Result<(), StoreError> {
         reason,
     };
     let file = std::fs::File::open(archive).map_err(|e| fail(e.to_string()))?;
-    let mut tar = tar::Archive::new(GzDecoder::new(io::BufReader::with_capacity(1 << 20, file)));
+    // Decompression on a thread of its own, feeding the unpacking through a pipe: the two
+    // halves of the work then use two cores, as `tar -xz` does with its gzip child.
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .map(|(r, w)| (std::fs::File::from(r), std::fs::File::from(w)))
+        .map_err(|e| fail(e.to_string()))?;
+    let decompressor = std::thread::spawn(move || -> io::Result<()> {
+        let mut decoder = GzDecoder::new(io::BufReader::with_capacity(1 << 20, file));
+        let mut out = io::BufWriter::with_capacity(1 << 20, write_end);
+        io::copy(&mut decoder, &mut out)?;
+        io::Write::flush(&mut out)
+    });
+    let result = unpack_from(io::BufReader::with_capacity(1 << 20, read_end), into, &fail);
+    let decompressed = decompressor
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the decompressor failed")));
+    match (result, decompressed) {
+        (Ok(()), Ok(())) => Ok(()),
+        // A broken archive shows first in the decompressor; a broken pipe only means that
+        // the unpacking stopped, for its own reason.
+        (_, Err(e)) if e.kind() != io::ErrorKind::BrokenPipe => Err(fail(e.to_string())),
+        (Err(e), _) => Err(e),
+        (Ok(()), Err(e)) => Err(fail(e.to_string())),
+    }
+}
+
+fn unpack_from(
+    reader: impl io::Read,
+    into: &Path,
+    fail: &dyn Fn(String) -> StoreError,
+) -> Result<(), StoreError> {
+    let mut tar = tar::Archive::new(reader);
     tar.set_preserve_permissions(true);
     tar.set_preserve_mtime(true);
     for entry in tar.entries().map_err(|e| fail(e.to_string()))? {

@@ -1,6 +1,8 @@
 //! Shared helpers: run the real `rock` binary with an isolated config and cache.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
