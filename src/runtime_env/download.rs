@@ -173,6 +173,7 @@ impl Downloads {
         };
         let blobs = self.dir.join("sha256");
         std::fs::create_dir_all(&blobs).map_err(|e| cache_error(&blobs, e))?;
+        crate::process::remove_leftovers(&self.dir, ".partial-");
         let partial = self.dir.join(format!(
             ".partial-{}-{}",
             std::process::id(),

@@ -54,6 +54,7 @@ pub fn ensure(
     };
     let parent = dest.parent().unwrap_or(root);
     std::fs::create_dir_all(parent).map_err(|e| write_error(parent, e))?;
+    crate::process::remove_leftovers(&root.join(".store"), ".unpacking-");
     let staging = root.join(".store").join(format!(
         ".unpacking-{}-{}",
         std::process::id(),
