@@ -685,3 +685,47 @@ fn an_install_past_its_timeout_or_interrupted_leaves_nothing() {
         "the install step survived"
     );
 }
+
+/// A rock killed outright can't clean up: its env stays marked `installing`, out of every
+/// listing, and the next `rock env` command removes it.
+#[test]
+fn an_install_whose_rock_was_killed_is_swept_by_the_next_command() {
+    let rock = rock_with_mirrors();
+    let marker = support::unique_marker();
+    let mut child = rock
+        .std_cmd()
+        .env(
+            "ROCK_RTENV_PYTHON_V31114_INSTALL_CMD",
+            format!("mkdir -p runtime-env; sleep {marker}"),
+        )
+        .args(["env", "create", "python"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while support::processes_with(&marker).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the install never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The step's own process group outlived rock; end it as a user would.
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", &marker])
+        .status();
+    assert_eq!(
+        work_dirs(&rock).len(),
+        1,
+        "the killed create's work dir is there"
+    );
+    let listed = ok(env_cmd(&rock, &["env", "list", "--json"]));
+    assert_eq!(listed.trim(), "[]", "a half-made env is listed");
+    assert_eq!(
+        work_dirs(&rock),
+        Vec::<PathBuf>::new(),
+        "the listing swept it"
+    );
+}
