@@ -1,4 +1,4 @@
-//! Facts about other processes.
+//! Facts about processes, and ids unique among them.
 
 /// Whether a process with this pid exists (one of another user's counts too).
 pub fn alive(pid: i32) -> bool {
@@ -7,6 +7,20 @@ pub fn alive(pid: i32) -> bool {
     }
     let found = unsafe { libc::kill(pid, 0) } == 0;
     found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Eight random hex characters: ids of sandboxes and runtime envs.
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 4];
+    if getrandom::getrandom(&mut bytes).is_err() {
+        // No entropy source: unique enough among this machine's processes.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        bytes = (nanos ^ std::process::id()).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Removes the entries of `dir` named `<prefix><pid>-…` whose process is gone: the

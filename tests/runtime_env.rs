@@ -580,6 +580,31 @@ fn bad_inputs_fail_with_one_sentence_and_leave_nothing() {
     assert!(stderr_of(&output).contains("no runtime env `nope`"));
 }
 
+/// A create whose install step sleeps until it is stopped, once that step runs; the
+/// marker is in the step's command line.
+fn start_endless_create(rock: &Rock) -> (std::process::Child, String) {
+    let marker = support::unique_marker();
+    let child = rock
+        .std_cmd()
+        .env(
+            "ROCK_RTENV_PYTHON_V31114_INSTALL_CMD",
+            format!("mkdir -p runtime-env; sleep {marker}"),
+        )
+        .args(["env", "create", "python"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while support::processes_with(&marker).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the install never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    (child, marker)
+}
+
 /// A symlink dir the user can't write to: as root, a root-owned dir seen by uid 65534.
 #[test]
 fn an_unwritable_symlink_dir_is_refused_before_anything_is_made() {
@@ -656,25 +681,7 @@ fn an_install_past_its_timeout_or_interrupted_leaves_nothing() {
     );
     assert_nothing_left(&rock);
 
-    let marker = support::unique_marker();
-    let mut child = rock
-        .std_cmd()
-        .env(
-            "ROCK_RTENV_PYTHON_V31114_INSTALL_CMD",
-            format!("mkdir -p runtime-env; sleep {marker}"),
-        )
-        .args(["env", "create", "python"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while support::processes_with(&marker).is_empty() {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "the install never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (mut child, marker) = start_endless_create(&rock);
     assert_eq!(work_dirs(&rock).len(), 1, "the env is being made");
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let status = child.wait().unwrap();
@@ -691,25 +698,7 @@ fn an_install_past_its_timeout_or_interrupted_leaves_nothing() {
 #[test]
 fn an_install_whose_rock_was_killed_is_swept_by_the_next_command() {
     let rock = rock_with_mirrors();
-    let marker = support::unique_marker();
-    let mut child = rock
-        .std_cmd()
-        .env(
-            "ROCK_RTENV_PYTHON_V31114_INSTALL_CMD",
-            format!("mkdir -p runtime-env; sleep {marker}"),
-        )
-        .args(["env", "create", "python"])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while support::processes_with(&marker).is_empty() {
-        assert!(
-            started.elapsed().as_secs() < 20,
-            "the install never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let (mut child, marker) = start_endless_create(&rock);
     child.kill().unwrap();
     child.wait().unwrap();
     // The step's own process group outlived rock; end it as a user would.

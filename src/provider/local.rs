@@ -222,7 +222,7 @@ impl Provider for LocalProvider {
             message: e.to_string(),
         })?;
         Ok(Instance {
-            id: random_id(),
+            id: crate::process::random_id(),
             language,
             state: Arc::new(interpreter),
         })
@@ -495,22 +495,10 @@ fn base_env(interpreter_dir: Option<&Path>) -> Vec<(String, String)> {
 fn memory_summary(settings: &Settings) -> String {
     let how = match settings.memory_enforcement {
         MemoryEnforcement::Rlimit => "memory held by rlimits (configured)".to_string(),
-        _ => match Cgroup::create(&random_id(), 64 * MIB, 8) {
+        _ => match Cgroup::create(&crate::process::random_id(), 64 * MIB, 8) {
             Ok(_) => "memory held by a cgroup".to_string(),
             Err(reason) => format!("memory held by rlimits: no cgroup ({reason})"),
         },
     };
     format!("sandbox built and ran a program; {how}")
-}
-
-fn random_id() -> String {
-    let mut bytes = [0u8; 4];
-    if getrandom::getrandom(&mut bytes).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        bytes = (nanos ^ std::process::id()).to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

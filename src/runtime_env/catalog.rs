@@ -44,30 +44,23 @@ pub struct Resolved {
 impl Resolved {
     /// `ROCK_RTENV_<TYPE>_V<version without dots>_INSTALL_CMD`, ROCK's override.
     pub fn override_var(&self) -> String {
-        let kind: String = self
-            .type_name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let version: String = self
-            .version
-            .chars()
-            .filter(|c| *c != '.')
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_uppercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        format!("ROCK_RTENV_{kind}_V{version}_INSTALL_CMD")
+        // Uppercase, anything but letters and digits as `_`.
+        let word = |text: &str| -> String {
+            text.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        };
+        format!(
+            "ROCK_RTENV_{}_V{}_INSTALL_CMD",
+            word(&self.type_name),
+            word(&self.version.replace('.', ""))
+        )
     }
 
     pub fn is_python(&self) -> bool {

@@ -147,6 +147,16 @@ impl Downloads {
         if let Some(path) = url.strip_prefix("file://") {
             return std::fs::read_to_string(path).map_err(|e| fail(e.to_string()));
         }
+        let response = self.get(url).await?;
+        response.text().await.map_err(|e| fail(describe(&e)))
+    }
+
+    /// A GET that succeeded (2xx).
+    async fn get(&self, url: &str) -> Result<reqwest::Response, DownloadError> {
+        let fail = |reason: String| DownloadError::Fetch {
+            url: url.to_string(),
+            reason,
+        };
         let response = self
             .client
             .get(url)
@@ -156,7 +166,7 @@ impl Downloads {
         if !response.status().is_success() {
             return Err(fail(format!("HTTP {}", response.status())));
         }
-        response.text().await.map_err(|e| fail(describe(&e)))
+        Ok(response)
     }
 
     /// Streams `url` into the cache, hashing as it goes; keeps it only if the digest matches.
@@ -243,15 +253,7 @@ impl Downloads {
             }
             bar.finish_and_clear();
         } else {
-            let mut response = self
-                .client
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| fail(describe(&e)))?;
-            if !response.status().is_success() {
-                return Err(fail(format!("HTTP {}", response.status())));
-            }
+            let mut response = self.get(url).await?;
             let bar = progress.bytes(&format!("Downloading {name}"), response.content_length());
             while let Some(chunk) = response.chunk().await.map_err(|e| fail(describe(&e)))? {
                 interrupted()?;

@@ -160,15 +160,7 @@ impl Registry {
     pub fn new_id(&self) -> String {
         let taken: Vec<String> = self.all().into_iter().map(|r| r.id).collect();
         loop {
-            let mut bytes = [0u8; 4];
-            if getrandom::getrandom(&mut bytes).is_err() {
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.subsec_nanos())
-                    .unwrap_or(0);
-                bytes = (nanos ^ std::process::id()).to_le_bytes();
-            }
-            let id = super::download::hex(&bytes);
+            let id = crate::process::random_id();
             if !taken.contains(&id) {
                 return id;
             }
