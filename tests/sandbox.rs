@@ -783,3 +783,107 @@ fn a_killed_rock_takes_its_sandbox_along_and_the_next_run_removes_its_cgroup() {
         );
     }
 }
+
+/// The seccomp filter: each denied call fails with EPERM from Python (through ctypes),
+/// allowed ones still work, and a command-line tool is refused from Node as well.
+#[test]
+fn the_seccomp_filter_refuses_what_a_code_runner_never_needs() {
+    let rock = Rock::new();
+    let code = r#"
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+u = ctypes.c_ulong
+def call(nr, *args):
+    ctypes.set_errno(0)
+    r = libc.syscall(u(nr), *[u(a) for a in args])
+    return "ok" if r >= 0 else errno.errorcode.get(ctypes.get_errno(), "?")
+denied = {
+    "mount": call(165, 0, 0, 0, 0, 0), "umount2": call(166, 0, 0),
+    "unshare": call(272, 0x10000000), "setns": call(308, 0, 0),
+    "ptrace": call(101, 16, os.getppid(), 0, 0), "bpf": call(321, 0, 0, 0),
+    "perf_event_open": call(298, 0, 0, u(-1).value, u(-1).value, 0),
+    "userfaultfd": call(323, 0), "io_uring_setup": call(425, 1, 0),
+    "keyctl": call(250, 0, 0, 0), "add_key": call(248, 0, 0, 0, 0, 0),
+    "kexec_load": call(246, 0, 0, 0, 0), "init_module": call(175, 0, 0, 0),
+    "reboot": call(169, 0, 0, 0, 0), "swapon": call(167, 0, 0),
+    "open_by_handle_at": call(304, 0, 0, 0), "process_vm_readv": call(310, 1, 0, 0, 0, 0, 0),
+    "clone(CLONE_NEWUSER)": call(56, 0x10000000 | 17, 0, 0, 0, 0),
+    "personality(ADDR_NO_RANDOMIZE)": call(135, 0x0040000),
+}
+print(sorted(k for k, v in denied.items() if v != "EPERM") or "all EPERM")
+print(call(435, 0, 0))  # clone3: ENOSYS, so that the C library falls back to clone
+print(call(0x40000000 | 39))  # getpid by its x32 number: ENOSYS
+print(call(135, 0xffffffff), call(39))  # personality query and getpid still work
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+print(os.waitpid(pid, 0)[1] >> 8)
+"#;
+    let (result, exit) = rock.exec_json("python", code, &[]);
+    assert_eq!(exit, 0, "{result}");
+    assert_eq!(
+        result["stdout"], "all EPERM\nENOSYS\nENOSYS\nok ok\n7\n",
+        "{result}"
+    );
+
+    for lang in support::LANGS {
+        let code = match lang {
+            "python" => "import subprocess\nr = subprocess.run(['/usr/bin/unshare', '-U', 'true'], capture_output=True, text=True)\nprint(r.returncode != 0, 'Operation not permitted' in r.stderr)\n",
+            _ => "const r = require('child_process').spawnSync('/usr/bin/unshare', ['-U', 'true'], {encoding: 'utf8'});\nconsole.log(r.status !== 0 ? 'True' : 'False', r.stderr.includes('Operation not permitted') ? 'True' : 'False');\n",
+        };
+        let (result, exit) = rock.exec_json(lang, code, &[]);
+        assert_eq!(
+            (exit, result["stdout"].as_str()),
+            (0, Some("True True\n")),
+            "{lang}: {result}"
+        );
+    }
+}
+
+/// The filter can be turned off (`providers.local.seccomp = false`), for comparison: then a
+/// call it refuses, `personality(ADDR_NO_RANDOMIZE)`, which any process may make, works.
+#[test]
+fn without_the_filter_a_refused_call_works_again() {
+    let rock = Rock::new();
+    let config = rock.file("no-seccomp.toml", "[providers.local]\nseccomp = false\n");
+    let code = "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\nr = libc.syscall(ctypes.c_ulong(135), ctypes.c_ulong(0x0040000))\nprint('ok' if r >= 0 else errno.errorcode[ctypes.get_errno()])\n";
+    let output = rock
+        .cmd()
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "exec",
+            "--json",
+            "-l",
+            "py",
+            "-c",
+            code,
+        ])
+        .output()
+        .unwrap();
+    let (unfiltered, exit) = support::parse_json(&output);
+    assert_eq!(exit, 0, "{unfiltered}");
+    assert_eq!(unfiltered["stdout"], "ok\n", "{unfiltered}");
+    let (filtered, _) = rock.exec_json("python", code, &[]);
+    assert_eq!(filtered["stdout"], "EPERM\n", "{filtered}");
+}
+
+/// A system call through the 32-bit table (`int 0x80`), which a filter for x86_64 numbers
+/// would misread, kills the program (SIGSYS) instead of running.
+#[test]
+fn a_system_call_through_the_32_bit_table_kills_the_program() {
+    let code = "import ctypes, mmap\n# mov eax, 20 (getpid in the i386 table); int 0x80; ret\ncode = bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3])\nbuf = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\nbuf.write(code)\naddr = ctypes.addressof(ctypes.c_char.from_buffer(buf))\nprint('returned', ctypes.CFUNCTYPE(ctypes.c_int)(addr)())\n";
+    // Outside the sandbox the same code works where the kernel runs 32-bit calls at all.
+    let host = std::process::Command::new("python3")
+        .args(["-c", code])
+        .output()
+        .unwrap();
+    if !String::from_utf8_lossy(&host.stdout).starts_with("returned") {
+        eprintln!("skipped: this kernel doesn't run 32-bit system calls (no IA32 emulation)");
+        return;
+    }
+    let (result, exit) = Rock::new().exec_json("python", code, &[]);
+    assert_eq!(exit, 128 + libc::SIGSYS, "{result}");
+    assert_eq!(result["metadata"]["signal"], libc::SIGSYS, "{result}");
+    assert_eq!(result["stdout"], "", "{result}");
+}

@@ -46,6 +46,7 @@ struct Settings {
     tmpfs_size: u64,
     /// `None`: the run's timeout, in CPU seconds.
     cpu_time: Option<u64>,
+    seccomp: bool,
     interpreters: BTreeMap<Language, String>,
     cache_dir: Option<PathBuf>,
     helper: PathBuf,
@@ -60,6 +61,7 @@ impl Default for Settings {
             max_file_size: 64 * MIB,
             tmpfs_size: crate::sandbox::spec::DEFAULT_TMPFS_BYTES,
             cpu_time: None,
+            seccomp: true,
             interpreters: BTreeMap::new(),
             cache_dir: None,
             helper: PathBuf::from("/proc/self/exe"),
@@ -98,6 +100,8 @@ pub fn schema() -> ConfigSchema {
             ConfigField::new("cpu_time", FieldType::Integer, "CPU time (s)", "CPU seconds the program may use; 0 means the run's timeout")
                 .default(0)
                 .range(0, 86400),
+            ConfigField::new("seccomp", FieldType::Boolean, "Seccomp filter", "Refuse (EPERM) the system calls a code runner never needs: mount, ptrace, bpf, io_uring, namespaces and more (see docs/security.md)")
+                .default(true),
         ],
     }
 }
@@ -156,6 +160,9 @@ impl Provider for LocalProvider {
         if let Some(cpu) = int("cpu_time") {
             s.cpu_time = (cpu > 0).then_some(cpu);
         }
+        if let Some(on) = config.get("seccomp").and_then(toml::Value::as_bool) {
+            s.seccomp = on;
+        }
         Ok(())
     }
 
@@ -174,6 +181,7 @@ impl Provider for LocalProvider {
                 network: false,
                 limits: process_limits(&settings, 1, None),
                 gated: false,
+                seccomp: settings.seccomp,
             };
             let outcome = sandbox::run(
                 SandboxRun {
@@ -343,6 +351,7 @@ fn execute(
             cgroup.is_none().then_some(request.memory_bytes),
         ),
         gated: false,
+        seccomp: settings.seccomp,
     };
     let outcome = sandbox::run(
         SandboxRun {

@@ -16,6 +16,7 @@ use nix::sched::CloneFlags;
 use nix::unistd::{ForkResult, Pid};
 
 use super::mounts;
+use super::seccomp;
 use super::spec::{InitEvent, ProcessLimits, SandboxSpec, MAPPED, SANDBOX_GID, SANDBOX_UID};
 
 /// The argv[1] that makes the rock binary act as the sandbox helper.
@@ -268,6 +269,12 @@ fn exec_program(spec: &SandboxSpec) -> i32 {
         .iter()
         .map(|(k, v)| CString::new(format!("{k}={v}")).unwrap_or_default())
         .collect();
+    // Last, so that only the program's own calls meet it.
+    if spec.seccomp {
+        if let Err(errno) = seccomp::install(&seccomp::program()) {
+            return errno;
+        }
+    }
     match nix::unistd::execve(&argv[0], &argv, &env) {
         Err(errno) => errno as i32,
         Ok(_) => unreachable!(),

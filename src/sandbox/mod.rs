@@ -7,6 +7,7 @@ pub mod cgroup;
 pub mod helper;
 pub mod init;
 mod mounts;
+pub mod seccomp;
 pub mod spec;
 
 use std::io::{Read, Write};

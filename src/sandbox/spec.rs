@@ -31,6 +31,13 @@ pub struct SandboxSpec {
     /// the harness reads it before running any user code. Set by `sandbox::run`.
     #[serde(default)]
     pub gated: bool,
+    /// Install the seccomp filter (`seccomp.rs`) before the program's `execve`.
+    #[serde(default = "yes")]
+    pub seccomp: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,0 +1,201 @@
+//! The program's seccomp filter: the system calls a code runner never needs fail with
+//! EPERM, so that the kernel code behind them is out of reach even where namespaces,
+//! dropped capabilities and no_new_privs would not stop a call (a kernel bug in an
+//! otherwise unprivileged path, for instance io_uring or userfaultfd).
+//!
+//! The filter is classic BPF, built here and installed by the program's process just
+//! before its `execve` (after no_new_privs, which lets an unprivileged process install
+//! it). x86_64 only: any other architecture's calls, and x32 calls, are refused outright.
+
+/// A system call denied for every argument.
+const DENIED: &[(i64, &str)] = &[
+    // Mounts and the file system tree.
+    (libc::SYS_mount, "mount"),
+    (libc::SYS_umount2, "umount2"),
+    (libc::SYS_pivot_root, "pivot_root"),
+    (libc::SYS_chroot, "chroot"),
+    (libc::SYS_open_tree, "open_tree"),
+    (libc::SYS_move_mount, "move_mount"),
+    (libc::SYS_fsopen, "fsopen"),
+    (libc::SYS_fsconfig, "fsconfig"),
+    (libc::SYS_fsmount, "fsmount"),
+    (libc::SYS_fspick, "fspick"),
+    (libc::SYS_mount_setattr, "mount_setattr"),
+    (libc::SYS_open_by_handle_at, "open_by_handle_at"),
+    (libc::SYS_name_to_handle_at, "name_to_handle_at"),
+    // Namespaces (clone's namespace flags are checked below).
+    (libc::SYS_unshare, "unshare"),
+    (libc::SYS_setns, "setns"),
+    // Other processes' memory and state.
+    (libc::SYS_ptrace, "ptrace"),
+    (libc::SYS_process_vm_readv, "process_vm_readv"),
+    (libc::SYS_process_vm_writev, "process_vm_writev"),
+    (libc::SYS_kcmp, "kcmp"),
+    (libc::SYS_pidfd_getfd, "pidfd_getfd"),
+    // Kernel facilities with a history of local privilege escalations.
+    (libc::SYS_bpf, "bpf"),
+    (libc::SYS_perf_event_open, "perf_event_open"),
+    (libc::SYS_userfaultfd, "userfaultfd"),
+    (libc::SYS_io_uring_setup, "io_uring_setup"),
+    (libc::SYS_io_uring_enter, "io_uring_enter"),
+    (libc::SYS_io_uring_register, "io_uring_register"),
+    (libc::SYS_keyctl, "keyctl"),
+    (libc::SYS_add_key, "add_key"),
+    (libc::SYS_request_key, "request_key"),
+    (libc::SYS_fanotify_init, "fanotify_init"),
+    // The machine itself.
+    (libc::SYS_kexec_load, "kexec_load"),
+    (libc::SYS_kexec_file_load, "kexec_file_load"),
+    (libc::SYS_init_module, "init_module"),
+    (libc::SYS_finit_module, "finit_module"),
+    (libc::SYS_delete_module, "delete_module"),
+    (libc::SYS_reboot, "reboot"),
+    (libc::SYS_swapon, "swapon"),
+    (libc::SYS_swapoff, "swapoff"),
+    (libc::SYS_acct, "acct"),
+    (libc::SYS_quotactl, "quotactl"),
+    (libc::SYS_syslog, "syslog"),
+    (libc::SYS_settimeofday, "settimeofday"),
+    (libc::SYS_clock_settime, "clock_settime"),
+    (libc::SYS_clock_adjtime, "clock_adjtime"),
+    (libc::SYS_adjtimex, "adjtimex"),
+    (libc::SYS_iopl, "iopl"),
+    (libc::SYS_ioperm, "ioperm"),
+    (libc::SYS_vhangup, "vhangup"),
+    (libc::SYS_uselib, "uselib"),
+    (libc::SYS_lookup_dcookie, "lookup_dcookie"),
+];
+
+/// Every namespace flag `clone` takes.
+const NAMESPACE_FLAGS: u32 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWCGROUP) as u32;
+
+/// `personality` values that only ask, or set what the C library sets (as Docker allows).
+const PERSONALITY_ALLOWED: [u32; 5] = [0, 0x0008, 0x20000, 0x20008, 0xffff_ffff];
+
+const AUDIT_ARCH_X86_64: u32 = 0xC000_003E;
+const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+
+// Offsets in `struct seccomp_data`.
+const NR: u32 = 0;
+const ARCH: u32 = 4;
+const ARG0_LOW: u32 = 16;
+const ARG0_HIGH: u32 = 20;
+
+const RET_ALLOW: u32 = 0x7fff_0000;
+const RET_ERRNO: u32 = 0x0005_0000;
+const RET_KILL_PROCESS: u32 = 0x8000_0000;
+
+fn stmt(code: u16, k: u32) -> libc::sock_filter {
+    libc::sock_filter {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
+}
+
+fn jump(code: u16, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+    libc::sock_filter { code, jt, jf, k }
+}
+
+const LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+const JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+const JGE_K: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
+const JSET_K: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
+const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+
+/// The filter program.
+pub fn program() -> Vec<libc::sock_filter> {
+    let errno = |e: i32| stmt(RET_K, RET_ERRNO | (e as u32 & 0xffff));
+    let mut p = vec![
+        // Another architecture's system call numbers mean other calls: refuse them all.
+        stmt(LD_W_ABS, ARCH),
+        jump(JEQ_K, AUDIT_ARCH_X86_64, 1, 0),
+        stmt(RET_K, RET_KILL_PROCESS),
+        stmt(LD_W_ABS, NR),
+        jump(JGE_K, X32_SYSCALL_BIT, 0, 1),
+        errno(libc::ENOSYS),
+    ];
+    for (nr, _) in DENIED {
+        p.push(jump(JEQ_K, *nr as u32, 0, 1));
+        p.push(errno(libc::EPERM));
+    }
+    // clone3 passes its flags in memory the filter can't read: ENOSYS makes the C
+    // libraries fall back to clone, whose flags it can.
+    p.push(jump(JEQ_K, libc::SYS_clone3 as u32, 0, 1));
+    p.push(errno(libc::ENOSYS));
+    // clone: no namespace flags.
+    p.push(jump(JEQ_K, libc::SYS_clone as u32, 0, 3));
+    p.push(stmt(LD_W_ABS, ARG0_LOW));
+    p.push(jump(JSET_K, NAMESPACE_FLAGS, 0, 1));
+    p.push(errno(libc::EPERM));
+    // personality: the allowed values only (the high half of the argument must be 0).
+    p.push(stmt(LD_W_ABS, NR));
+    let allowed = PERSONALITY_ALLOWED.len() as u8;
+    p.push(jump(JEQ_K, libc::SYS_personality as u32, 0, 4 + allowed));
+    p.push(stmt(LD_W_ABS, ARG0_HIGH));
+    p.push(jump(JEQ_K, 0, 0, 1 + allowed));
+    p.push(stmt(LD_W_ABS, ARG0_LOW));
+    for (i, value) in PERSONALITY_ALLOWED.iter().enumerate() {
+        // A match jumps past the remaining comparisons and the EPERM, to ALLOW.
+        p.push(jump(JEQ_K, *value, allowed - i as u8, 0));
+    }
+    p.push(errno(libc::EPERM));
+    p.push(stmt(RET_K, RET_ALLOW));
+    p
+}
+
+/// Installs `program` on the calling thread (and what it execs). no_new_privs must be set.
+pub fn install(program: &[libc::sock_filter]) -> Result<(), i32> {
+    let prog = libc::sock_fprog {
+        len: program.len() as u16,
+        filter: program.as_ptr() as *mut libc::sock_filter,
+    };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            0,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    if rc != 0 {
+        return Err(nix::errno::Errno::last_raw());
+    }
+    Ok(())
+}
+
+/// The names of the calls denied for every argument, for the docs and tests.
+pub fn denied_names() -> Vec<&'static str> {
+    DENIED.iter().map(|(_, name)| *name).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_program_fits_and_every_jump_lands_inside_it() {
+        let p = program();
+        assert!(
+            p.len() < 4096,
+            "BPF programs are limited to 4096 instructions"
+        );
+        for (i, insn) in p.iter().enumerate() {
+            if insn.code & 0x07 == libc::BPF_JMP as u16 {
+                let furthest = i + 1 + insn.jt.max(insn.jf) as usize;
+                assert!(
+                    furthest < p.len(),
+                    "instruction {i} jumps out of the program"
+                );
+            }
+        }
+        assert_eq!(p.last().map(|i| i.k), Some(RET_ALLOW));
+    }
+}
