@@ -825,6 +825,31 @@ print(os.waitpid(pid, 0)[1] >> 8)
         result["stdout"], "all EPERM\nENOSYS\nENOSYS\nok ok\n7\n",
         "{result}"
     );
+    // The program went on, but the result says what it tried.
+    assert_eq!(result["status"], "unauthorized_access", "{result}");
+    assert_eq!(
+        result["metadata"]["unauthorized_access_type"],
+        "disallowed_syscall"
+    );
+    let denied: Vec<&str> = result["metadata"]["denied_syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    for name in [
+        "mount",
+        "unshare",
+        "ptrace",
+        "bpf",
+        "kexec_load",
+        "clone (namespace flags)",
+        "personality",
+    ] {
+        assert!(denied.contains(&name), "{name} not reported: {denied:?}");
+    }
+    // io_uring is refused without a report: libuv tries it at every Node start.
+    assert!(!denied.contains(&"io_uring_setup"), "{denied:?}");
 
     for lang in support::LANGS {
         let code = match lang {
@@ -837,6 +862,27 @@ print(os.waitpid(pid, 0)[1] >> 8)
             (0, Some("True True\n")),
             "{lang}: {result}"
         );
+        assert_eq!(result["status"], "unauthorized_access", "{lang}: {result}");
+        assert_eq!(
+            result["metadata"]["denied_syscalls"],
+            json!(["unshare"]),
+            "{lang}"
+        );
+    }
+}
+
+/// An ordinary run reports nothing, although Node tries io_uring at start.
+#[test]
+fn ordinary_programs_meet_no_denied_call() {
+    let rock = Rock::new();
+    for (lang, code) in [
+        ("python", "import subprocess, threading\nsubprocess.run(['true'])\nt = threading.Thread(target=print, args=('thread',)); t.start(); t.join()\n"),
+        ("nodejs", "require('child_process').execFileSync('true');\nrequire('fs').readFileSync('/etc/os-release');\nconsole.log('thread');\n"),
+    ] {
+        let (result, exit) = rock.exec_json(lang, code, &[]);
+        assert_eq!((exit, result["stdout"].as_str()), (0, Some("thread\n")), "{lang}: {result}");
+        assert_eq!(result["status"], "success", "{lang}: {result}");
+        assert!(result["metadata"].get("denied_syscalls").is_none(), "{lang}: {result}");
     }
 }
 
@@ -886,4 +932,16 @@ fn a_system_call_through_the_32_bit_table_kills_the_program() {
     assert_eq!(exit, 128 + libc::SIGSYS, "{result}");
     assert_eq!(result["metadata"]["signal"], libc::SIGSYS, "{result}");
     assert_eq!(result["stdout"], "", "{result}");
+}
+
+/// A program that tries a denied call in a loop is answered EPERM a bounded number of
+/// times, then ENOSYS at once: it can't keep the supervisor busy until its timeout.
+#[test]
+fn a_denied_call_in_a_loop_does_not_keep_the_supervisor_busy() {
+    let code = "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\nseen = set()\nfor i in range(200000):\n    libc.syscall(165, 0, 0, 0, 0, 0)\n    seen.add(errno.errorcode[ctypes.get_errno()])\nprint(sorted(seen))\n";
+    let (result, exit) = Rock::new().exec_json("python", code, &["--timeout", "8"]);
+    assert_eq!(exit, 0, "{result}");
+    assert_eq!(result["stdout"], "['ENOSYS', 'EPERM']\n", "{result}");
+    assert_eq!(result["status"], "unauthorized_access");
+    assert_eq!(result["metadata"]["denied_syscalls"], json!(["mount"]));
 }

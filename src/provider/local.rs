@@ -413,12 +413,21 @@ fn interpret(
     };
     let status = match (limit, outcome.termination) {
         (Some(_), _) => Status::ResourceLimitExceeded,
+        // The program went on after EPERM, but it tried what a sandbox refuses.
+        (None, _) if !outcome.denied_syscalls.is_empty() => Status::UnauthorizedAccess,
         (None, Termination::Signaled(_)) => Status::RuntimeError,
         (None, _) if exit_code == 0 => Status::Success,
         (None, _) => Status::ProgramError,
     };
     if let Some(limit) = limit {
         metadata.insert("limit_hit".into(), json!(limit));
+    }
+    if !outcome.denied_syscalls.is_empty() {
+        metadata.insert(
+            "unauthorized_access_type".into(),
+            json!("disallowed_syscall"),
+        );
+        metadata.insert("denied_syscalls".into(), json!(outcome.denied_syscalls));
     }
     if let Termination::Signaled(signal) = outcome.termination {
         metadata.insert("signal".into(), json!(signal));

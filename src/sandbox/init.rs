@@ -176,6 +176,20 @@ fn init(
         return 1;
     }
 
+    // The program hands its seccomp filter's listener back through this pair.
+    let listener_channel = if spec.seccomp {
+        match UnixStream::pair() {
+            Ok(pair) => Some(pair),
+            Err(err) => {
+                reporter.send(&InitEvent::SetupError {
+                    message: format!("could not make the seccomp channel: {err}"),
+                });
+                return 1;
+            }
+        }
+    } else {
+        None
+    };
     // SAFETY: still single-threaded.
     let program = match unsafe { nix::unistd::fork() } {
         Err(errno) => {
@@ -185,7 +199,7 @@ fn init(
             return 1;
         }
         Ok(ForkResult::Child) => {
-            let errno = exec_program(&spec);
+            let errno = exec_program(&spec, listener_channel.as_ref().map(|(_, child)| child));
             reporter.send(&InitEvent::ExecError { errno });
             unsafe { libc::_exit(127) }
         }
@@ -193,6 +207,24 @@ fn init(
     };
     reporter.send(&InitEvent::Forked);
     close_program_fds();
+    if let Some((ours, theirs)) = listener_channel {
+        drop(theirs);
+        // Nothing arrives if the program failed before its filter was in place.
+        if let (Some(listener), Ok(control)) = (receive_fd(&ours), reporter.0.try_clone()) {
+            let mut reports = Reporter(control);
+            // The init forks nothing more, so a thread is safe from here on.
+            std::thread::spawn(move || {
+                // Each call once: a program that tries one in a loop can't flood rock.
+                let mut seen: Vec<String> = Vec::new();
+                seccomp::supervise(listener, |syscall| {
+                    if !seen.contains(&syscall) && seen.len() < 64 {
+                        seen.push(syscall.clone());
+                        reports.send(&InitEvent::Denied { syscall });
+                    }
+                })
+            });
+        }
+    }
 
     // Reap everything; the program's own end is the sandbox's end.
     let status = loop {
@@ -225,7 +257,7 @@ fn init(
 
 /// Runs in the program's process: drop every privilege, apply limits, exec.
 /// Returns the errno of whatever failed.
-fn exec_program(spec: &SandboxSpec) -> i32 {
+fn exec_program(spec: &SandboxSpec, listener_channel: Option<&UnixStream>) -> i32 {
     unsafe {
         libc::setsid();
         // Children inherit ignored signals across exec; Rust ignores SIGPIPE.
@@ -257,6 +289,23 @@ fn exec_program(spec: &SandboxSpec) -> i32 {
         }
         first_closed = 5;
     }
+    // Late, so that only the program's own calls meet it; its listener goes to the init.
+    if spec.seccomp {
+        let notify = listener_channel.is_some();
+        match seccomp::install(&seccomp::program(notify), notify) {
+            Err(errno) => return errno,
+            Ok(Some(listener)) => {
+                if let Some(channel) = listener_channel {
+                    if let Err(errno) = send_fd(channel, &listener) {
+                        return errno;
+                    }
+                }
+                // The program must not keep it: it could answer its own calls.
+                drop(listener);
+            }
+            Ok(None) => {}
+        }
+    }
     unsafe { libc::syscall(libc::SYS_close_range, first_closed, u32::MAX, 0u32) };
 
     let argv: Vec<CString> = spec
@@ -269,12 +318,6 @@ fn exec_program(spec: &SandboxSpec) -> i32 {
         .iter()
         .map(|(k, v)| CString::new(format!("{k}={v}")).unwrap_or_default())
         .collect();
-    // Last, so that only the program's own calls meet it.
-    if spec.seccomp {
-        if let Err(errno) = seccomp::install(&seccomp::program()) {
-            return errno;
-        }
-    }
     match nix::unistd::execve(&argv[0], &argv, &env) {
         Err(errno) => errno as i32,
         Ok(_) => unreachable!(),
@@ -468,6 +511,44 @@ fn children_usage() -> (u64, u64) {
         micros(usage.ru_utime) + micros(usage.ru_stime),
         usage.ru_maxrss as u64,
     )
+}
+
+/// Sends one fd over a Unix socket (SCM_RIGHTS).
+fn send_fd(socket: &UnixStream, fd: &OwnedFd) -> Result<(), i32> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    let fds = [fd.as_raw_fd()];
+    let byte = [0u8; 1];
+    let iov = [std::io::IoSlice::new(&byte)];
+    sendmsg::<()>(
+        socket.as_raw_fd(),
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map(|_| ())
+    .map_err(|e| e as i32)
+}
+
+/// Receives the fd `send_fd` sent; `None` when the other end closed without sending.
+fn receive_fd(socket: &UnixStream) -> Option<OwnedFd> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    let mut byte = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let message = recvmsg::<()>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .ok()?;
+    let fd = message.cmsgs().ok()?.find_map(|cmsg| match cmsg {
+        ControlMessageOwned::ScmRights(fds) => fds.first().copied(),
+        _ => None,
+    })?;
+    // SAFETY: the kernel installed this fd for us.
+    Some(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 struct Reporter(UnixStream);

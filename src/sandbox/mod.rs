@@ -79,6 +79,8 @@ pub struct SandboxOutcome {
     pub setup: Option<Duration>,
     pub cpu: Option<Duration>,
     pub peak_memory: Option<u64>,
+    /// The system calls the seccomp filter refused, each once, in the order first tried.
+    pub denied_syscalls: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -328,6 +330,7 @@ pub fn run(
         setup: state.forked,
         cpu,
         peak_memory: peak_memory.or(rss),
+        denied_syscalls: state.denied,
     })
 }
 
@@ -340,7 +343,11 @@ struct Reports {
     /// The program's raw wait status, CPU time (µs) and peak RSS (KiB).
     exited: Option<(i32, u64, u64)>,
     init_died: Option<i32>,
+    denied: Vec<String>,
 }
+
+/// How many different denied calls a result lists.
+const DENIED_LISTED: usize = 32;
 
 impl Reports {
     fn record(&mut self, event: InitEvent) {
@@ -352,6 +359,11 @@ impl Reports {
                 max_rss_kib,
             } => self.exited = Some((status, cpu_micros, max_rss_kib)),
             InitEvent::InitDied { status } => self.init_died = Some(status),
+            InitEvent::Denied { syscall }
+                if !self.denied.contains(&syscall) && self.denied.len() < DENIED_LISTED =>
+            {
+                self.denied.push(syscall)
+            }
             _ => {}
         }
     }

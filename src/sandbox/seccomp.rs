@@ -6,6 +6,13 @@
 //! The filter is classic BPF, built here and installed by the program's process just
 //! before its `execve` (after no_new_privs, which lets an unprivileged process install
 //! it). x86_64 only: any other architecture's calls, and x32 calls, are refused outright.
+//!
+//! A denied call goes to a supervisor (seccomp user notification): a thread of the
+//! sandbox's init answers it with EPERM and reports its name, so that the run's result can
+//! say a disallowed system call was tried. The io_uring calls, which libuv tries at every
+//! Node start and falls back from, are refused silently.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// A system call denied for every argument.
 const DENIED: &[(i64, &str)] = &[
@@ -110,9 +117,24 @@ const JGE_K: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
 const JSET_K: u16 = (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16;
 const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 
-/// The filter program.
-pub fn program() -> Vec<libc::sock_filter> {
+/// Calls that runtimes try as a matter of course and cope without: refused, not reported.
+const SILENT: [i64; 3] = [
+    libc::SYS_io_uring_setup,
+    libc::SYS_io_uring_enter,
+    libc::SYS_io_uring_register,
+];
+
+/// The filter program. With `notify`, a denied call (but the silent ones) waits for the
+/// supervisor's answer instead of failing on the spot.
+pub fn program(notify: bool) -> Vec<libc::sock_filter> {
     let errno = |e: i32| stmt(RET_K, RET_ERRNO | (e as u32 & 0xffff));
+    let deny = || {
+        if notify {
+            stmt(RET_K, libc::SECCOMP_RET_USER_NOTIF)
+        } else {
+            errno(libc::EPERM)
+        }
+    };
     let mut p = vec![
         // Another architecture's system call numbers mean other calls: refuse them all.
         stmt(LD_W_ABS, ARCH),
@@ -124,7 +146,11 @@ pub fn program() -> Vec<libc::sock_filter> {
     ];
     for (nr, _) in DENIED {
         p.push(jump(JEQ_K, *nr as u32, 0, 1));
-        p.push(errno(libc::EPERM));
+        p.push(if SILENT.contains(nr) {
+            errno(libc::EPERM)
+        } else {
+            deny()
+        });
     }
     // clone3 passes its flags in memory the filter can't read: ENOSYS makes the C
     // libraries fall back to clone, whose flags it can.
@@ -134,7 +160,7 @@ pub fn program() -> Vec<libc::sock_filter> {
     p.push(jump(JEQ_K, libc::SYS_clone as u32, 0, 3));
     p.push(stmt(LD_W_ABS, ARG0_LOW));
     p.push(jump(JSET_K, NAMESPACE_FLAGS, 0, 1));
-    p.push(errno(libc::EPERM));
+    p.push(deny());
     // personality: the allowed values only (the high half of the argument must be 0).
     p.push(stmt(LD_W_ABS, NR));
     let allowed = PERSONALITY_ALLOWED.len() as u8;
@@ -146,29 +172,95 @@ pub fn program() -> Vec<libc::sock_filter> {
         // A match jumps past the remaining comparisons and the EPERM, to ALLOW.
         p.push(jump(JEQ_K, *value, allowed - i as u8, 0));
     }
-    p.push(errno(libc::EPERM));
+    p.push(deny());
     p.push(stmt(RET_K, RET_ALLOW));
     p
 }
 
 /// Installs `program` on the calling thread (and what it execs). no_new_privs must be set.
-pub fn install(program: &[libc::sock_filter]) -> Result<(), i32> {
+/// With `listener`, returns the fd on which the filter's notifications arrive.
+pub fn install(program: &[libc::sock_filter], listener: bool) -> Result<Option<OwnedFd>, i32> {
     let prog = libc::sock_fprog {
         len: program.len() as u16,
         filter: program.as_ptr() as *mut libc::sock_filter,
+    };
+    let flags = if listener {
+        libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+    } else {
+        0
     };
     let rc = unsafe {
         libc::syscall(
             libc::SYS_seccomp,
             libc::SECCOMP_SET_MODE_FILTER,
-            0,
+            flags,
             &prog as *const libc::sock_fprog,
         )
     };
-    if rc != 0 {
+    if rc < 0 {
         return Err(nix::errno::Errno::last_raw());
     }
-    Ok(())
+    // SAFETY: with NEW_LISTENER the kernel returned a new fd that nothing else owns.
+    Ok(listener.then(|| unsafe { OwnedFd::from_raw_fd(rc as i32) }))
+}
+
+/// The name a denied call is reported by.
+pub fn name_of(nr: i64) -> String {
+    match nr {
+        libc::SYS_clone => "clone (namespace flags)".to_string(),
+        libc::SYS_personality => "personality".to_string(),
+        _ => DENIED
+            .iter()
+            .find(|(n, _)| *n == nr)
+            .map(|(_, name)| name.to_string())
+            .unwrap_or_else(|| format!("syscall {nr}")),
+    }
+}
+
+/// How many denied calls are answered with EPERM. Each answer costs the supervisor a
+/// wake-up, outside the program's cgroup; past this many, the listener closes and the
+/// kernel fails further denied calls with ENOSYS at once.
+const ANSWERED: usize = 256;
+
+/// Answers notifications on `listener` with EPERM, after `report` has the call's name;
+/// returns once no process uses the filter any more, or after `ANSWERED` answers.
+pub fn supervise(listener: OwnedFd, mut report: impl FnMut(String)) {
+    let fd = listener.as_raw_fd();
+    for _ in 0..ANSWERED {
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        if unsafe { libc::poll(&mut poll, 1, -1) } < 0 {
+            if nix::errno::Errno::last() == nix::errno::Errno::EINTR {
+                continue;
+            }
+            return;
+        }
+        if poll.revents & libc::POLLIN == 0 {
+            // POLLHUP: the last process under the filter is gone.
+            return;
+        }
+        // SAFETY: plain data; the kernel wants it zeroed.
+        let mut notif: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+        if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut notif) } < 0 {
+            match nix::errno::Errno::last() {
+                // The caller died meanwhile, or a signal: wait for the next.
+                nix::errno::Errno::ENOENT | nix::errno::Errno::EINTR => continue,
+                _ => return,
+            }
+        }
+        // Reported before the answer, so the report precedes anything the program does next.
+        report(name_of(i64::from(notif.data.nr)));
+        let mut response = libc::seccomp_notif_resp {
+            id: notif.id,
+            val: 0,
+            error: -libc::EPERM,
+            flags: 0,
+        };
+        unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND, &mut response) };
+    }
 }
 
 /// The names of the calls denied for every argument, for the docs and tests.
@@ -182,7 +274,7 @@ mod tests {
 
     #[test]
     fn the_program_fits_and_every_jump_lands_inside_it() {
-        let p = program();
+        let p = program(true);
         assert!(
             p.len() < 4096,
             "BPF programs are limited to 4096 instructions"

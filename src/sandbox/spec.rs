@@ -86,6 +86,8 @@ pub enum InitEvent {
     },
     /// The init itself ended without reporting the program (killed, e.g. by the OOM killer).
     InitDied { status: i32 },
+    /// The program tried a system call the seccomp filter refuses (it got EPERM).
+    Denied { syscall: String },
 }
 
 /// The parent's answer once the id maps are written.
