@@ -945,3 +945,74 @@ fn a_denied_call_in_a_loop_does_not_keep_the_supervisor_busy() {
     assert_eq!(result["status"], "unauthorized_access");
     assert_eq!(result["metadata"]["denied_syscalls"], json!(["mount"]));
 }
+
+/// Runs `code` with Landlock on (the default) and off; `None` where the kernel lacks it.
+fn with_and_without_landlock(
+    lang: &str,
+    code: &str,
+) -> Option<(serde_json::Value, serde_json::Value)> {
+    let rock = Rock::new();
+    let (on, _) = rock.exec_json(lang, code, &[]);
+    if on["metadata"]["landlock"] != "enforced" {
+        eprintln!("skipped: Landlock is {} here", on["metadata"]["landlock"]);
+        return None;
+    }
+    let config = rock.file("no-landlock.toml", "[providers.local]\nlandlock = false\n");
+    let output = rock
+        .cmd()
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "exec",
+            "--json",
+            "-l",
+            lang,
+            "-c",
+            code,
+        ])
+        .output()
+        .unwrap();
+    let (off, _) = support::parse_json(&output);
+    assert_eq!(off["metadata"]["landlock"], "off (configured)", "{off}");
+    Some((on, off))
+}
+
+/// Landlock lets the program write beneath /work, /tmp and /dev/shm and to the harmless
+/// devices only: a file the mounts leave writable (its own /proc/self/comm) is refused.
+#[test]
+fn landlock_keeps_writes_to_the_scratch_dirs() {
+    let code = "for path in ['/work/a', '/tmp/a', '/dev/shm/a', '/dev/null', '/proc/self/comm']:\n    try:\n        open(path, 'w').write('x')\n        print(path, 'written')\n    except OSError as e:\n        print(path, e.strerror)\n";
+    let Some((on, off)) = with_and_without_landlock("python", code) else {
+        return;
+    };
+    assert_eq!(
+        on["stdout"],
+        "/work/a written\n/tmp/a written\n/dev/shm/a written\n/dev/null written\n/proc/self/comm Permission denied\n",
+        "{on}"
+    );
+    assert!(
+        off["stdout"]
+            .as_str()
+            .unwrap()
+            .ends_with("/proc/self/comm written\n"),
+        "{off}"
+    );
+}
+
+/// The program can signal its own processes but not its parent, the sandbox's init: it runs
+/// as another uid without CAP_KILL (with Landlock, its signal scope refuses it too).
+#[test]
+fn the_program_can_signal_its_own_processes_but_not_the_init() {
+    let rock = Rock::new();
+    for (lang, code) in [
+        ("python", "import os, signal, time\npid = os.fork()\nif pid == 0:\n    time.sleep(30)\n    os._exit(0)\nos.kill(pid, signal.SIGKILL)\nprint('child', os.waitpid(pid, 0)[1] & 0x7f)\ntry:\n    os.kill(os.getppid(), signal.SIGKILL)\n    print('parent signalled')\nexcept OSError as e:\n    print('parent', e.strerror)\n"),
+        ("nodejs", "const { spawn } = require('child_process');\nconst child = spawn('sleep', ['30']);\nchild.on('exit', (code, signal) => {\n  console.log('child', signal);\n  try { process.kill(process.ppid, 'SIGKILL'); console.log('parent signalled'); }\n  catch (e) { console.log('parent', e.code); }\n});\nchild.kill('SIGKILL');\n"),
+    ] {
+        let (result, exit) = rock.exec_json(lang, code, &[]);
+        let expected = match lang {
+            "python" => "child 9\nparent Operation not permitted\n",
+            _ => "child SIGKILL\nparent EPERM\n",
+        };
+        assert_eq!((exit, result["stdout"].as_str()), (0, Some(expected)), "{lang}: {result}");
+    }
+}

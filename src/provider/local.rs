@@ -47,6 +47,7 @@ struct Settings {
     /// `None`: the run's timeout, in CPU seconds.
     cpu_time: Option<u64>,
     seccomp: bool,
+    landlock: bool,
     interpreters: BTreeMap<Language, String>,
     cache_dir: Option<PathBuf>,
     helper: PathBuf,
@@ -62,6 +63,7 @@ impl Default for Settings {
             tmpfs_size: crate::sandbox::spec::DEFAULT_TMPFS_BYTES,
             cpu_time: None,
             seccomp: true,
+            landlock: true,
             interpreters: BTreeMap::new(),
             cache_dir: None,
             helper: PathBuf::from("/proc/self/exe"),
@@ -100,6 +102,8 @@ pub fn schema() -> ConfigSchema {
             ConfigField::new("cpu_time", FieldType::Integer, "CPU time (s)", "CPU seconds the program may use; 0 means the run's timeout")
                 .default(0)
                 .range(0, 86400),
+            ConfigField::new("landlock", FieldType::Boolean, "Landlock", "Let the program write only beneath /work, /tmp and /dev/shm, and signal or reach no process outside the sandbox, whatever the mounts allow (where the kernel has Landlock)")
+                .default(true),
             ConfigField::new("seccomp", FieldType::Boolean, "Seccomp filter", "Refuse (EPERM) the system calls a code runner never needs: mount, ptrace, bpf, io_uring, namespaces and more (see docs/security.md)")
                 .default(true),
         ],
@@ -163,6 +167,9 @@ impl Provider for LocalProvider {
         if let Some(on) = config.get("seccomp").and_then(toml::Value::as_bool) {
             s.seccomp = on;
         }
+        if let Some(on) = config.get("landlock").and_then(toml::Value::as_bool) {
+            s.landlock = on;
+        }
         Ok(())
     }
 
@@ -182,6 +189,7 @@ impl Provider for LocalProvider {
                 limits: process_limits(&settings, 1, None),
                 gated: false,
                 seccomp: settings.seccomp,
+                landlock: settings.landlock,
             };
             let outcome = sandbox::run(
                 SandboxRun {
@@ -304,6 +312,14 @@ fn execute(
         }
     };
     metadata.insert("memory_limit".into(), json!(memory_limit));
+    metadata.insert(
+        "landlock".into(),
+        json!(if settings.landlock {
+            sandbox::landlock::describe()
+        } else {
+            "off (configured)".to_string()
+        }),
+    );
 
     let code_path = format!("{WORK_DIR}/{}", request.sandbox_file_name());
     let args = match &request.arguments {
@@ -352,6 +368,7 @@ fn execute(
         ),
         gated: false,
         seccomp: settings.seccomp,
+        landlock: settings.landlock,
     };
     let outcome = sandbox::run(
         SandboxRun {

@@ -289,6 +289,10 @@ fn exec_program(spec: &SandboxSpec, listener_channel: Option<&UnixStream>) -> i3
         }
         first_closed = 5;
     }
+    // Fails closed: a ruleset the kernel refused runs nothing.
+    if spec.landlock && super::landlock::restrict().is_err() {
+        return libc::EPERM;
+    }
     // Late, so that only the program's own calls meet it; its listener goes to the init.
     if spec.seccomp {
         let notify = listener_channel.is_some();

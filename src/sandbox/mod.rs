@@ -6,6 +6,7 @@
 pub mod cgroup;
 pub mod helper;
 pub mod init;
+pub mod landlock;
 mod mounts;
 pub mod seccomp;
 pub mod spec;

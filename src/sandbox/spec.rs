@@ -34,6 +34,9 @@ pub struct SandboxSpec {
     /// Install the seccomp filter (`seccomp.rs`) before the program's `execve`.
     #[serde(default = "yes")]
     pub seccomp: bool,
+    /// Restrict the program with Landlock (`landlock.rs`) before its `execve`.
+    #[serde(default = "yes")]
+    pub landlock: bool,
 }
 
 fn yes() -> bool {
