@@ -1016,3 +1016,41 @@ fn the_program_can_signal_its_own_processes_but_not_the_init() {
         assert_eq!((exit, result["stdout"].as_str()), (0, Some(expected)), "{lang}: {result}");
     }
 }
+
+/// A CPU quota (`cpu_quota_percent`) holds a busy program to its share: at 20% of one CPU,
+/// a second of spinning gets at most a third of a second of CPU. Needs a cgroup.
+#[test]
+fn a_cpu_quota_holds_a_busy_program_to_its_share() {
+    let rock = Rock::new();
+    let config = rock.file("quota.toml", "[providers.local]\ncpu_quota_percent = 20\n");
+    let code = "import time\nstart = time.monotonic()\nwhile time.monotonic() - start < 1.0:\n    pass\nprint(round(time.process_time(), 2))\n";
+    let output = rock
+        .cmd()
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "exec",
+            "--json",
+            "-l",
+            "py",
+            "-c",
+            code,
+        ])
+        .output()
+        .unwrap();
+    let (result, exit) = support::parse_json(&output);
+    if result["metadata"]["memory_limit"] != "cgroup" {
+        eprintln!(
+            "skipped: no cgroup here ({})",
+            result["metadata"]["memory_limit_note"]
+        );
+        return;
+    }
+    assert_eq!(exit, 0, "{result}");
+    assert_eq!(result["metadata"]["cpu_quota_percent"], 20, "{result}");
+    let cpu: f64 = result["stdout"].as_str().unwrap().trim().parse().unwrap();
+    assert!(
+        cpu < 0.34,
+        "a 20% quota gave {cpu} s of CPU in 1 s: {result}"
+    );
+}

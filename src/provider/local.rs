@@ -48,6 +48,8 @@ struct Settings {
     cpu_time: Option<u64>,
     seccomp: bool,
     landlock: bool,
+    /// A CFS quota, percent of one CPU; `None`: no quota.
+    cpu_percent: Option<u64>,
     interpreters: BTreeMap<Language, String>,
     cache_dir: Option<PathBuf>,
     helper: PathBuf,
@@ -64,6 +66,7 @@ impl Default for Settings {
             cpu_time: None,
             seccomp: true,
             landlock: true,
+            cpu_percent: None,
             interpreters: BTreeMap::new(),
             cache_dir: None,
             helper: PathBuf::from("/proc/self/exe"),
@@ -102,6 +105,9 @@ pub fn schema() -> ConfigSchema {
             ConfigField::new("cpu_time", FieldType::Integer, "CPU time (s)", "CPU seconds the program may use; 0 means the run's timeout")
                 .default(0)
                 .range(0, 86400),
+            ConfigField::new("cpu_quota_percent", FieldType::Integer, "CPU quota (%)", "CPU the program's processes may use together, in percent of one CPU (150: one and a half); 0 means no quota. Needs a cgroup: with rlimits alone it is not applied")
+                .default(0)
+                .range(0, 102_400),
             ConfigField::new("landlock", FieldType::Boolean, "Landlock", "Let the program write only beneath /work, /tmp and /dev/shm, and signal or reach no process outside the sandbox, whatever the mounts allow (where the kernel has Landlock)")
                 .default(true),
             ConfigField::new("seccomp", FieldType::Boolean, "Seccomp filter", "Refuse (EPERM) the system calls a code runner never needs: mount, ptrace, bpf, io_uring, namespaces and more (see docs/security.md)")
@@ -169,6 +175,9 @@ impl Provider for LocalProvider {
         }
         if let Some(on) = config.get("landlock").and_then(toml::Value::as_bool) {
             s.landlock = on;
+        }
+        if let Some(percent) = int("cpu_quota_percent") {
+            s.cpu_percent = (percent > 0).then_some(percent);
         }
         Ok(())
     }
@@ -286,7 +295,12 @@ fn execute(
 
     let cgroup = match settings.memory_enforcement {
         MemoryEnforcement::Rlimit => None,
-        mode => match Cgroup::create(id, request.memory_bytes, settings.max_processes) {
+        mode => match Cgroup::create(
+            id,
+            request.memory_bytes,
+            settings.max_processes,
+            settings.cpu_percent,
+        ) {
             Ok(cgroup) => Some(cgroup),
             Err(reason) if mode == MemoryEnforcement::Cgroup => {
                 return Err(ProviderError::Unavailable(format!(
@@ -312,6 +326,9 @@ fn execute(
         }
     };
     metadata.insert("memory_limit".into(), json!(memory_limit));
+    if let (Some(percent), Some(_)) = (settings.cpu_percent, &cgroup) {
+        metadata.insert("cpu_quota_percent".into(), json!(percent));
+    }
     metadata.insert(
         "landlock".into(),
         json!(if settings.landlock {
@@ -530,7 +547,12 @@ fn base_env(interpreter_dir: Option<&Path>) -> Vec<(String, String)> {
 fn memory_summary(settings: &Settings) -> String {
     let how = match settings.memory_enforcement {
         MemoryEnforcement::Rlimit => "memory held by rlimits (configured)".to_string(),
-        _ => match Cgroup::create(&crate::process::random_id(), 64 * MIB, 8) {
+        _ => match Cgroup::create(
+            &crate::process::random_id(),
+            64 * MIB,
+            8,
+            settings.cpu_percent,
+        ) {
             Ok(_) => "memory held by a cgroup".to_string(),
             Err(reason) => format!("memory held by rlimits: no cgroup ({reason})"),
         },

@@ -1,4 +1,5 @@
-//! A cgroup per run, where rock may make one: memory (swap off) and pids.
+//! A cgroup per run, where rock may make one: memory (swap off), pids, and a CPU quota
+//! when one is asked for.
 //! cgroup v2 needs a delegated subtree with both controllers enabled; on v1 (or a hybrid
 //! layout) the memory and pids hierarchies are used directly, which needs root.
 
@@ -8,6 +9,13 @@ use std::time::Duration;
 
 const ROOT: &str = "/sys/fs/cgroup";
 
+/// The CFS period, in µs: the quota is spent within each such slice of time.
+const CFS_PERIOD_US: u64 = 100_000;
+
+fn quota_us(percent: u64) -> u64 {
+    (percent * CFS_PERIOD_US / 100).max(1000)
+}
+
 #[derive(Debug)]
 pub struct Cgroup {
     layout: Layout,
@@ -15,13 +23,25 @@ pub struct Cgroup {
 
 #[derive(Debug)]
 enum Layout {
-    V2 { dir: PathBuf },
-    V1 { memory: PathBuf, pids: PathBuf },
+    V2 {
+        dir: PathBuf,
+    },
+    V1 {
+        memory: PathBuf,
+        pids: PathBuf,
+        cpu: Option<PathBuf>,
+    },
 }
 
 impl Cgroup {
-    /// Makes `rock-<name>` with the given limits, or says why it can't.
-    pub fn create(name: &str, memory_bytes: u64, processes: u64) -> Result<Cgroup, String> {
+    /// Makes `rock-<name>` with the given limits, or says why it can't. `cpu_percent` is a
+    /// CFS quota in percent of one CPU (150: one and a half CPUs).
+    pub fn create(
+        name: &str,
+        memory_bytes: u64,
+        processes: u64,
+        cpu_percent: Option<u64>,
+    ) -> Result<Cgroup, String> {
         let own = fs::read_to_string("/proc/self/cgroup")
             .map_err(|e| format!("cannot read /proc/self/cgroup: {e}"))?;
         // The owner's pid in the name lets a later run remove a cgroup whose rock was killed
@@ -41,6 +61,12 @@ impl Cgroup {
                     parent.display()
                 ));
             }
+            if cpu_percent.is_some() && !enabled.split_whitespace().any(|c| c == "cpu") {
+                return Err(format!(
+                    "the cpu controller is not delegated to {}",
+                    parent.display()
+                ));
+            }
             let dir = parent.join(leaf);
             make_dir(&dir)?;
             let cgroup = Cgroup {
@@ -49,6 +75,11 @@ impl Cgroup {
             cgroup.write(&dir, "memory.max", memory_bytes)?;
             let _ = fs::write(dir.join("memory.swap.max"), "0");
             cgroup.write(&dir, "pids.max", processes)?;
+            if let Some(percent) = cpu_percent {
+                let quota = format!("{} {CFS_PERIOD_US}", quota_us(percent));
+                fs::write(dir.join("cpu.max"), quota)
+                    .map_err(|e| format!("cannot set {}: {e}", dir.join("cpu.max").display()))?;
+            }
             return Ok(cgroup);
         }
         let hierarchy = |controller: &str| -> Result<PathBuf, String> {
@@ -67,15 +98,24 @@ impl Cgroup {
         };
         let memory = hierarchy("memory")?;
         let pids = hierarchy("pids")?;
+        let cpu = cpu_percent.map(|_| hierarchy("cpu")).transpose()?;
         make_dir(&memory)?;
         if let Err(e) = make_dir(&pids) {
             let _ = fs::remove_dir(&memory);
             return Err(e);
         }
+        if let Some(cpu) = &cpu {
+            if let Err(e) = make_dir(cpu) {
+                let _ = fs::remove_dir(&memory);
+                let _ = fs::remove_dir(&pids);
+                return Err(e);
+            }
+        }
         let cgroup = Cgroup {
             layout: Layout::V1 {
                 memory: memory.clone(),
                 pids: pids.clone(),
+                cpu: cpu.clone(),
             },
         };
         cgroup.write(&memory, "memory.limit_in_bytes", memory_bytes)?;
@@ -85,6 +125,10 @@ impl Cgroup {
             memory_bytes.to_string(),
         );
         cgroup.write(&pids, "pids.max", processes)?;
+        if let (Some(cpu), Some(percent)) = (&cpu, cpu_percent) {
+            cgroup.write(cpu, "cpu.cfs_period_us", CFS_PERIOD_US)?;
+            cgroup.write(cpu, "cpu.cfs_quota_us", quota_us(percent))?;
+        }
         Ok(cgroup)
     }
 
@@ -124,7 +168,11 @@ impl Cgroup {
     fn dirs(&self) -> Vec<&Path> {
         match &self.layout {
             Layout::V2 { dir } => vec![dir],
-            Layout::V1 { memory, pids } => vec![memory, pids],
+            Layout::V1 { memory, pids, cpu } => {
+                let mut dirs: Vec<&Path> = vec![memory, pids];
+                dirs.extend(cpu.as_deref());
+                dirs
+            }
         }
     }
 }
@@ -173,9 +221,7 @@ fn sweep_abandoned(parent: &Path) {
         else {
             continue;
         };
-        let owner_alive = unsafe { libc::kill(owner, 0) } == 0
-            || nix::errno::Errno::last() != nix::errno::Errno::ESRCH;
-        if owner_alive {
+        if crate::process::alive(owner) {
             continue;
         }
         let procs = fs::read_to_string(entry.path().join("cgroup.procs")).unwrap_or_default();
