@@ -891,23 +891,9 @@ fn ordinary_programs_meet_no_denied_call() {
 #[test]
 fn without_the_filter_a_refused_call_works_again() {
     let rock = Rock::new();
-    let config = rock.file("no-seccomp.toml", "[providers.local]\nseccomp = false\n");
     let code = "import ctypes, errno\nlibc = ctypes.CDLL(None, use_errno=True)\nr = libc.syscall(ctypes.c_ulong(135), ctypes.c_ulong(0x0040000))\nprint('ok' if r >= 0 else errno.errorcode[ctypes.get_errno()])\n";
-    let output = rock
-        .cmd()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "exec",
-            "--json",
-            "-l",
-            "py",
-            "-c",
-            code,
-        ])
-        .output()
-        .unwrap();
-    let (unfiltered, exit) = support::parse_json(&output);
+    let (unfiltered, exit) =
+        rock.exec_json_with_config("[providers.local]\nseccomp = false\n", "py", code);
     assert_eq!(exit, 0, "{unfiltered}");
     assert_eq!(unfiltered["stdout"], "ok\n", "{unfiltered}");
     let (filtered, _) = rock.exec_json("python", code, &[]);
@@ -957,22 +943,7 @@ fn with_and_without_landlock(
         eprintln!("skipped: Landlock is {} here", on["metadata"]["landlock"]);
         return None;
     }
-    let config = rock.file("no-landlock.toml", "[providers.local]\nlandlock = false\n");
-    let output = rock
-        .cmd()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "exec",
-            "--json",
-            "-l",
-            lang,
-            "-c",
-            code,
-        ])
-        .output()
-        .unwrap();
-    let (off, _) = support::parse_json(&output);
+    let (off, _) = rock.exec_json_with_config("[providers.local]\nlandlock = false\n", lang, code);
     assert_eq!(off["metadata"]["landlock"], "off (configured)", "{off}");
     Some((on, off))
 }
@@ -1022,23 +993,9 @@ fn the_program_can_signal_its_own_processes_but_not_the_init() {
 #[test]
 fn a_cpu_quota_holds_a_busy_program_to_its_share() {
     let rock = Rock::new();
-    let config = rock.file("quota.toml", "[providers.local]\ncpu_quota_percent = 20\n");
     let code = "import time\nstart = time.monotonic()\nwhile time.monotonic() - start < 1.0:\n    pass\nprint(round(time.process_time(), 2))\n";
-    let output = rock
-        .cmd()
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "exec",
-            "--json",
-            "-l",
-            "py",
-            "-c",
-            code,
-        ])
-        .output()
-        .unwrap();
-    let (result, exit) = support::parse_json(&output);
+    let (result, exit) =
+        rock.exec_json_with_config("[providers.local]\ncpu_quota_percent = 20\n", "py", code);
     if result["metadata"]["memory_limit"] != "cgroup" {
         eprintln!(
             "skipped: no cgroup here ({})",

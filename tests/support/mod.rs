@@ -102,6 +102,15 @@ impl Rock {
     }
 }
 
+impl Rock {
+    /// `rock --config <a file holding CONFIG> exec --json` of inline code.
+    pub fn exec_json_with_config(&self, config: &str, lang: &str, code: &str) -> (Value, i32) {
+        parse_json(
+            &self.run_with_config(config, &["exec", "--json", "--lang", lang, "--code", code]),
+        )
+    }
+}
+
 pub fn parse_json(output: &Output) -> (Value, i32) {
     let code = output.status.code().unwrap_or(-1);
     let stdout = String::from_utf8_lossy(&output.stdout);
