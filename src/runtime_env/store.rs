@@ -73,7 +73,6 @@ pub fn ensure(
                 top_dir: top_dir.to_string(),
             });
         }
-        make_read_only(&top).map_err(|e| write_error(&top, e))?;
         match std::fs::rename(&top, &dest) {
             Ok(()) => Ok(()),
             // Another rock unpacked the same archive meanwhile: theirs is as good.
@@ -130,19 +129,13 @@ fn unpack_from(
             return Err(StoreError::Interrupted(signal));
         }
         let mut entry = entry.map_err(|e| fail(e.to_string()))?;
+        // Files read-only as they are written; directories stay writable for what follows.
+        if entry.header().entry_type().is_file() {
+            entry.set_mask(0o222);
+        }
         entry.unpack_in(into).map_err(|e| fail(e.to_string()))?;
     }
     Ok(())
-}
-
-fn make_read_only(root: &Path) -> io::Result<()> {
-    walk(root, &mut |path, meta| {
-        if meta.file_type().is_file() {
-            let mode = meta.permissions().mode() & !0o222;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-        }
-        Ok(())
-    })
 }
 
 fn walk(
