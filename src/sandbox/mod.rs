@@ -348,7 +348,7 @@ struct Reports {
 }
 
 /// How many different denied calls a result lists.
-const DENIED_LISTED: usize = 32;
+const DENIED_LISTED: usize = 64;
 
 impl Reports {
     fn record(&mut self, event: InitEvent) {

@@ -263,9 +263,14 @@ pub fn supervise(listener: OwnedFd, mut report: impl FnMut(String)) {
     }
 }
 
-/// The names of the calls denied for every argument, for the docs and tests.
-pub fn denied_names() -> Vec<&'static str> {
-    DENIED.iter().map(|(_, name)| *name).collect()
+/// The calls denied for every argument (number, name), for the docs and tests.
+pub fn denied_calls() -> &'static [(i64, &'static str)] {
+    DENIED
+}
+
+/// Whether a denied call is refused without a report.
+pub fn is_silent(nr: i64) -> bool {
+    SILENT.contains(&nr)
 }
 
 #[cfg(test)]
