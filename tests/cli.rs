@@ -22,6 +22,15 @@ fn provider_test_runs_a_round_trip_per_language() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
     let stdout = stdout_of(&output);
     assert!(stdout.starts_with("local: healthy"), "{stdout}");
+    // The health line says which walls stand.
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("; seccomp filter on; landlock "),
+        "{stdout}"
+    );
     for lang in ["python", "nodejs"] {
         let line = stdout
             .lines()
@@ -108,4 +117,28 @@ fn usage_errors_exit_125_and_help_exits_0() {
     let output = Rock::new().cmd().arg("--help").output().unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout_of(&output).contains("Run code in a sandbox"));
+}
+
+/// `rock … | head -1`: a reader that goes away ends rock quietly, as SIGPIPE ends other
+/// tools (141), never with a panic.
+#[test]
+fn a_closed_stdout_ends_rock_quietly() {
+    for args in [
+        vec!["config", "show"],
+        vec!["provider", "schema", "local"],
+        vec!["completions", "bash"],
+    ] {
+        let mut child = Rock::new()
+            .std_cmd()
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reading end closes before rock gets to write.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(141), "{args:?}");
+        assert_eq!(stderr_of(&output), "", "{args:?}");
+    }
 }

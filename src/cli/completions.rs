@@ -1,6 +1,7 @@
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
+use super::output::out;
 use super::{Cli, Failure};
 
 #[derive(Debug, Args)]
@@ -10,7 +11,7 @@ pub struct CompletionsArgs {
 }
 
 pub fn run(args: CompletionsArgs) -> Result<i32, Failure> {
-    print!("{}", script(args.shell));
+    out!("{}", script(args.shell));
     Ok(0)
 }
 

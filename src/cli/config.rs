@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use clap::Subcommand;
 use serde_json::json;
 
+use super::output::outln;
 use super::{Context, Failure};
 use crate::config::keys::{self, KeySpec};
 use crate::config::{change, process_env, Config, Source};
@@ -55,7 +56,7 @@ pub fn run(command: ConfigCommand, context: &Context) -> Result<i32, Failure> {
         ConfigCommand::Unset { key } => unset(&key, context),
         ConfigCommand::Show { json, reveal } => show(json, reveal, context),
         ConfigCommand::Path => {
-            println!("{}", path(context)?.display());
+            outln!("{}", path(context)?.display());
             Ok(0)
         }
         ConfigCommand::Edit => edit(context),
@@ -101,7 +102,7 @@ fn get(key: &str, reveal: bool, context: &Context) -> Result<i32, Failure> {
     })?;
     match context.config.effective(&spec, &process_env)? {
         Some((value, source)) => {
-            println!("{}", plain(&spec, &value, reveal));
+            outln!("{}", plain(&spec, &value, reveal));
             if context.global.verbose > 0 {
                 eprintln!("rock: from the {source}");
             }
@@ -185,7 +186,7 @@ fn show(json: bool, reveal: bool, context: &Context) -> Result<i32, Failure> {
             "exists": config.path.as_deref().is_some_and(Path::exists),
             "keys": keys,
         });
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&document).unwrap_or_default()
         );
@@ -196,19 +197,19 @@ fn show(json: bool, reveal: bool, context: &Context) -> Result<i32, Failure> {
         Some(path) => format!("# {} (not created yet)", path.display()),
         None => "# (no config file)".to_string(),
     };
-    println!("{location}");
+    outln!("{location}");
     let mut section = "";
     for (spec, effective) in &rows {
         if spec.section() != section {
             section = spec.section();
-            println!("\n[{section}]");
+            outln!("\n[{section}]");
         }
         match effective {
             Some((value, source)) => {
                 let line = format!("{} = {}", spec.field(), keys::display(spec, value, reveal));
-                println!("{line:<40} # {}", describe(*source));
+                outln!("{line:<40} # {}", describe(*source));
             }
-            None => println!("# {} is not set", spec.field()),
+            None => outln!("# {} is not set", spec.field()),
         }
     }
     Ok(0)

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use clap::{Args, Subcommand};
 
+use super::output::outln;
 use super::{Context, Failure};
 use crate::config::process_env;
 use crate::runtime_env::install::Context as InstallContext;
@@ -96,7 +97,7 @@ pub fn run(command: EnvCommand, context: &Context) -> Result<i32, Failure> {
         EnvCommand::Create(args) => create(*args, &registry, context),
         EnvCommand::Run { env, command } => run_in(&find(&registry, &env)?, &command),
         EnvCommand::Wrap { env, command } => {
-            println!(
+            outln!(
                 "{}",
                 runtime_env::wrapped(&find(&registry, &env)?, &command)
             );
@@ -152,14 +153,14 @@ fn create(args: CreateArgs, registry: &Registry, context: &Context) -> Result<i3
         None => Failure::rock(err),
     })?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json(&record)).unwrap_or_default()
         );
     } else {
         match &record.name {
-            Some(name) => println!("{} {name}", record.id),
-            None => println!("{}", record.id),
+            Some(name) => outln!("{} {name}", record.id),
+            None => outln!("{}", record.id),
         }
     }
     if !context.global.quiet {
@@ -209,19 +210,22 @@ fn list(registry: &Registry, as_json: bool) -> Result<i32, Failure> {
     let records = registry.all();
     if as_json {
         let all: Vec<serde_json::Value> = records.iter().map(json).collect();
-        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
         return Ok(0);
     }
     if records.is_empty() {
         eprintln!("rock: no runtime envs yet: `rock env create python` makes one");
         return Ok(0);
     }
-    println!(
+    outln!(
         "{:<8}  {:<16} {:<8} {:<10} CREATED",
-        "ID", "NAME", "TYPE", "VERSION"
+        "ID",
+        "NAME",
+        "TYPE",
+        "VERSION"
     );
     for r in &records {
-        println!(
+        outln!(
             "{:<8}  {:<16} {:<8} {:<10} {}",
             r.id,
             r.name.as_deref().unwrap_or("-"),
@@ -235,27 +239,27 @@ fn list(registry: &Registry, as_json: bool) -> Result<i32, Failure> {
 
 fn show(record: &EnvRecord, as_json: bool) -> Result<i32, Failure> {
     if as_json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json(record)).unwrap_or_default()
         );
         return Ok(0);
     }
-    println!("id:        {}", record.id);
-    println!("name:      {}", record.name.as_deref().unwrap_or("-"));
-    println!("type:      {} {}", record.type_name, record.version);
-    println!("created:   {}", record.created);
-    println!("from:      {}", record.installed_from);
-    println!("work dir:  {}", record.dir.display());
-    println!("bin:       {}", record.bin_dir().display());
+    outln!("id:        {}", record.id);
+    outln!("name:      {}", record.name.as_deref().unwrap_or("-"));
+    outln!("type:      {} {}", record.type_name, record.version);
+    outln!("created:   {}", record.created);
+    outln!("from:      {}", record.installed_from);
+    outln!("work dir:  {}", record.dir.display());
+    outln!("bin:       {}", record.bin_dir().display());
     let config = serde_json::to_value(&record.config).unwrap_or_default();
     if let Some(object) = config.as_object() {
         for (key, value) in object {
-            println!("{:<10} {value}", format!("{key}:"));
+            outln!("{:<10} {value}", format!("{key}:"));
         }
     }
     for link in &record.symlinks {
-        println!("symlink:   {}", link.display());
+        outln!("symlink:   {}", link.display());
     }
     Ok(0)
 }

@@ -1,6 +1,8 @@
 //! The command line: clap definitions and one file per command group. Commands stay
 //! thin: they resolve settings, call the library and render what it returns.
 
+mod output;
+
 mod completions;
 mod config;
 mod env;

@@ -2,6 +2,7 @@ use std::time::Instant;
 
 use clap::Subcommand;
 
+use super::output::outln;
 use super::{runtime, Context, Failure};
 use crate::config::process_env;
 use crate::exec::{ExecRequest, Language};
@@ -32,7 +33,7 @@ pub fn run(command: ProviderCommand, context: &Context) -> Result<i32, Failure> 
             let provider = provider::lookup(&name)?.make();
             let schema = serde_json::to_string_pretty(&provider.config_schema().to_json())
                 .unwrap_or_default();
-            println!("{schema}");
+            outln!("{schema}");
             Ok(0)
         }
     }
@@ -50,7 +51,7 @@ fn configured(name: &str, context: &Context) -> Result<Box<dyn Provider>, Failur
 
 fn list(context: &Context) -> Result<i32, Failure> {
     let runtime = runtime()?;
-    println!("{:<10} {:<10} DESCRIPTION", "NAME", "STATUS");
+    outln!("{:<10} {:<10} DESCRIPTION", "NAME", "STATUS");
     for entry in PROVIDERS {
         let (status, detail, description) = match configured(entry.name, context) {
             Ok(provider) => {
@@ -60,9 +61,9 @@ fn list(context: &Context) -> Result<i32, Failure> {
             }
             Err(failure) => ("misconfigured", failure.message, entry.make().description()),
         };
-        println!("{:<10} {:<10} {description}", entry.name, status);
+        outln!("{:<10} {:<10} {description}", entry.name, status);
         if context.global.verbose > 0 || status != "ok" {
-            println!("{:<10} {:<10} {detail}", "", "");
+            outln!("{:<10} {:<10} {detail}", "", "");
         }
     }
     Ok(0)
@@ -95,7 +96,7 @@ fn test(name: Option<String>, context: &Context) -> Result<i32, Failure> {
             health.detail
         )));
     }
-    println!("{}: healthy ({})", provider.name(), health.detail);
+    outln!("{}: healthy ({})", provider.name(), health.detail);
     let mut failed = 0;
     for language in provider.supported_languages() {
         let mut request = ExecRequest::new(language, probe_code(language));
@@ -120,11 +121,11 @@ fn test(name: Option<String>, context: &Context) -> Result<i32, Failure> {
                     .and_then(|v| v.as_str())
                     .map(|v| format!(" ({language} {v})"))
                     .unwrap_or_default();
-                println!("  {language:<8} ok  {millis:.1} ms round trip{version}");
+                outln!("  {language:<8} ok  {millis:.1} ms round trip{version}");
             }
             Ok(result) => {
                 failed += 1;
-                println!(
+                outln!(
                     "  {language:<8} FAILED  {} (exit {}): {}",
                     result.status.as_str(),
                     result.exit_code,
@@ -133,7 +134,7 @@ fn test(name: Option<String>, context: &Context) -> Result<i32, Failure> {
             }
             Err(err) => {
                 failed += 1;
-                println!("  {language:<8} FAILED  {err}");
+                outln!("  {language:<8} FAILED  {err}");
             }
         }
     }

@@ -544,6 +544,8 @@ fn base_env(interpreter_dir: Option<&Path>) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The health check's detail: how memory is held, and the state of the walls behind the
+/// namespaces.
 fn memory_summary(settings: &Settings) -> String {
     let how = match settings.memory_enforcement {
         MemoryEnforcement::Rlimit => "memory held by rlimits (configured)".to_string(),
@@ -557,5 +559,15 @@ fn memory_summary(settings: &Settings) -> String {
             Err(reason) => format!("memory held by rlimits: no cgroup ({reason})"),
         },
     };
-    format!("sandbox built and ran a program; {how}")
+    let seccomp = if settings.seccomp {
+        "seccomp filter on"
+    } else {
+        "seccomp filter off (configured)"
+    };
+    let landlock = if settings.landlock {
+        sandbox::landlock::describe()
+    } else {
+        "off (configured)".to_string()
+    };
+    format!("sandbox built and ran a program; {how}; {seccomp}; landlock {landlock}")
 }
