@@ -25,7 +25,8 @@ pub fn write_with(
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    remove_stale_temporaries(path);
+    // Temporaries of writers that died (killed, or a crash) before their rename.
+    crate::process::remove_leftovers(dir, &format!(".{}.", file_name(path)));
     let tmp = temporary_path(path);
     let result = (|| {
         let mut file = std::fs::OpenOptions::new()
@@ -52,44 +53,16 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_else(|| "rock".into())
 }
 
-/// `.<name>.<pid>.<random>.tmp`, beside the file.
+/// `.<name>.<pid>-<random>.tmp`, beside the file.
 fn temporary_path(path: &Path) -> PathBuf {
     let mut random = [0u8; 4];
     let _ = getrandom::getrandom(&mut random);
     path.with_file_name(format!(
-        ".{}.{}.{:08x}.tmp",
+        ".{}.{}-{:08x}.tmp",
         file_name(path),
         std::process::id(),
         u32::from_le_bytes(random)
     ))
-}
-
-/// Temporary files of writers that died (killed, or a crash) before their rename.
-fn remove_stale_temporaries(path: &Path) {
-    let Some(dir) = path.parent() else { return };
-    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    }) else {
-        return;
-    };
-    let prefix = format!(".{}.", file_name(path));
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name
-            .strip_prefix(&prefix)
-            .and_then(|r| r.strip_suffix(".tmp"))
-        else {
-            continue;
-        };
-        let Some(pid) = rest.split('.').next().and_then(|p| p.parse::<i32>().ok()) else {
-            continue;
-        };
-        if !crate::process::alive(pid) {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 #[cfg(test)]
@@ -125,7 +98,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.toml");
         // A writer that died: pid 2^22 + 1 is above the kernel's pid limit, so never alive.
-        let stale = dir.path().join(".config.toml.4194305.0000abcd.tmp");
+        let stale = dir.path().join(".config.toml.4194305-0000abcd.tmp");
         std::fs::write(&stale, "partial").unwrap();
         write(&path, b"a = 1\n", 0o600).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;

@@ -119,6 +119,8 @@ fn usage_errors_exit_125_and_help_exits_0() {
     assert!(stdout_of(&output).contains("Run code in a sandbox"));
 }
 
+use std::os::fd::FromRawFd;
+
 /// `rock … | head -1`: a reader that goes away ends rock quietly, as SIGPIPE ends other
 /// tools (141), never with a panic.
 #[test]
@@ -128,16 +130,18 @@ fn a_closed_stdout_ends_rock_quietly() {
         vec!["provider", "schema", "local"],
         vec!["completions", "bash"],
     ] {
-        let mut child = Rock::new()
+        // A pipe whose reading end is closed before rock starts: every write fails.
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        unsafe { libc::close(fds[0]) };
+        let write_end = unsafe { std::fs::File::from_raw_fd(fds[1]) };
+        let output = Rock::new()
             .std_cmd()
             .args(&args)
-            .stdout(std::process::Stdio::piped())
+            .stdout(write_end)
             .stderr(std::process::Stdio::piped())
-            .spawn()
+            .output()
             .unwrap();
-        // The reading end closes before rock gets to write.
-        drop(child.stdout.take());
-        let output = child.wait_with_output().unwrap();
         assert_eq!(output.status.code(), Some(141), "{args:?}");
         assert_eq!(stderr_of(&output), "", "{args:?}");
     }

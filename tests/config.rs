@@ -500,3 +500,28 @@ fn set_creates_the_file_a_config_flag_names() {
     assert_eq!(output.status.code(), Some(125));
     assert!(stderr_of(&output).contains("cannot read config file /nonexistent/rock.toml"));
 }
+
+#[test]
+fn network_comes_from_the_flag_then_the_environment_then_the_file() {
+    let rock = Rock::new();
+    ok(&rock, &["config", "set", "default.network", "true"]);
+    let code = "import socket\nprint(sorted(name for _, name in socket.if_nameindex()))\n";
+    let host = std::process::Command::new("python3")
+        .args(["-c", code])
+        .output()
+        .unwrap();
+    let run = |env: Option<&str>, flag: Option<&str>| {
+        let mut command = rock.cmd();
+        command.args(["exec", "-q", "-l", "py", "-c", code]);
+        command.args(flag);
+        if let Some(value) = env {
+            command.env("ROCK_NETWORK", value);
+        }
+        stdout_of(&command.output().unwrap())
+    };
+    // The file's `true` shares the host's interfaces; the variable and the flag take them away.
+    assert_eq!(run(None, None), stdout_of(&host));
+    assert_eq!(run(Some("false"), None), "['lo']\n");
+    assert_eq!(run(Some("true"), Some("--no-network")), "['lo']\n");
+    assert_eq!(run(Some("false"), Some("--network")), stdout_of(&host));
+}

@@ -179,8 +179,7 @@ fn create(args: CreateArgs, registry: &Registry, context: &Context) -> Result<i3
 fn run_in(record: &EnvRecord, words: &[String]) -> Result<i32, Failure> {
     use std::os::unix::process::ExitStatusExt;
     // What `bash -c` gets here is exactly the quoted part of `wrap`'s output.
-    let command =
-        runtime_env::shell::with_path(&record.bin_dir(), &runtime_env::shell::join(words));
+    let command = runtime_env::command_line(record, words);
     let status = std::process::Command::new("bash")
         .arg("-c")
         .arg(&command)

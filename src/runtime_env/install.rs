@@ -163,13 +163,6 @@ fn checked_config(
     context: &Context,
 ) -> Result<EnvConfig, EnvError> {
     let invalid = |message: String| Err(EnvError::Invalid(message));
-    let from_config = |key: &str| -> Result<Option<String>, EnvError> {
-        Ok(context
-            .config
-            .value(key, context.env)
-            .map_err(|e| EnvError::Invalid(e.to_string()))?
-            .and_then(|v| v.as_str().map(str::to_string)))
-    };
     if !resolved.is_python()
         && (!options.pip.is_empty()
             || options.requirements.is_some()
@@ -240,12 +233,12 @@ fn checked_config(
     }
     let pip_index_url = match &options.pip_index_url {
         Some(url) => Some(url.clone()),
-        None if resolved.is_python() => from_config("runtime_envs.pip_index_url")?,
+        None if resolved.is_python() => config_string("runtime_envs.pip_index_url", context)?,
         None => None,
     };
     let npm_registry = match &options.npm_registry {
         Some(url) => Some(url.clone()),
-        None if resolved.is_node() => from_config("runtime_envs.npm_registry")?,
+        None if resolved.is_node() => config_string("runtime_envs.npm_registry", context)?,
         None => None,
     };
     Ok(EnvConfig {
@@ -321,7 +314,8 @@ fn install(
     } else {
         match &resolved.installer {
             Installer::Archive(archive) => {
-                let mirror = mirror(archive.mirror_key, context)?;
+                let mirror =
+                    config_string(&format!("runtime_envs.{}", archive.mirror_key), context)?;
                 let downloads = Downloads::new(&context.cache_dir)?;
                 let fetched = block_on(
                     downloads.fetch(archive, mirror.as_deref(), &context.progress),
@@ -432,11 +426,11 @@ fn install(
     Ok(())
 }
 
-/// The configured mirror for an archive (`runtime_envs.<key>` or its variable).
-fn mirror(key: &str, context: &Context) -> Result<Option<String>, EnvError> {
+/// A string key's value (its variable, else the config file, else its default).
+fn config_string(key: &str, context: &Context) -> Result<Option<String>, EnvError> {
     Ok(context
         .config
-        .value(&format!("runtime_envs.{key}"), context.env)
+        .value(key, context.env)
         .map_err(|e| EnvError::Invalid(e.to_string()))?
         .and_then(|v| v.as_str().map(str::to_string)))
 }

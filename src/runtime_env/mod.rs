@@ -32,7 +32,13 @@ pub fn root(config: &Config, env: Env) -> Result<PathBuf, ConfigFileError> {
         })
 }
 
-/// The command line `rock env run` executes for `words`: ROCK's wrapped command.
+/// What `bash -c` runs for `rock env run ENV -- words`: the words with the env's bin
+/// first on PATH.
+pub fn command_line(record: &EnvRecord, words: &[String]) -> String {
+    shell::with_path(&record.bin_dir(), &shell::join(words))
+}
+
+/// ROCK's `wrapped_cmd` of `words`: `bash -c '<command_line>'`.
 pub fn wrapped(record: &EnvRecord, words: &[String]) -> String {
     shell::wrapped_cmd(&record.bin_dir(), &shell::join(words))
 }
