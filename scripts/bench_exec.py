@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark `rock exec` of a hello main() against the same harness run directly by the
 same interpreter (no sandbox), interleaved in one run, and write the ratios and rock's own
-peak RSS to docs/benchmarks.md.
+peak RSS to docs/benchmarks.md. Also times the local provider without seccomp and
+Landlock, and the gvisor provider when runsc runs here.
 
 Usage: python3 scripts/bench_exec.py [--runs N]
 Builds rock in release mode; needs python3 and node.
@@ -108,17 +109,27 @@ def main():
     with open(config) as f, open(plain_config, "w") as out:
         out.write(f.read() + "[providers.local]\nseccomp = false\nlandlock = false\n")
 
+    probe = subprocess.run([ROCK, "--config", config, "provider", "test", "gvisor"],
+                           capture_output=True, text=True)
+    gvisor = probe.returncode == 0
+    gvisor_version = probe.stdout.split("runsc ", 1)[-1].split(" (", 1)[0] if gvisor else ""
+    if not gvisor:
+        print("gvisor rows left out: " + probe.stderr.strip())
+
     commands, names = [], []
     for lang, spec in LANGS.items():
         interpreter = interpreters[lang]
         harness = os.path.join(ROOT, spec["harness"])
         example = os.path.join(ROOT, spec["example"])
         # The harness writes the result on fd 3, as in the sandbox.
-        direct = f"{interpreter} {spec['flags']} {harness} {example} {args_file}"
+        direct = f"{interpreter} {spec['flags']} {harness} {example} {args_file} 3"
         sandboxed = f"{ROCK} --config {config} exec -q --args name=World {example}"
         plain = f"{ROCK} --config {plain_config} exec -q --args name=World {example}"
         commands += [direct, sandboxed, plain]
         names += [f"{lang} direct", f"{lang} rock exec", f"{lang} rock exec, plain"]
+        if gvisor:
+            commands.append(f"{ROCK} --config {config} exec -q --provider gvisor --args name=World {example}")
+            names.append(f"{lang} rock exec, gvisor")
 
     # Both sides get the sandbox's minimal environment: variables such as
     # NODE_EXTRA_CA_CERTS change an interpreter's start-up time by tens of milliseconds.
@@ -143,6 +154,22 @@ def main():
             f"**{rock['median'] / direct['median']:.2f}** | {rock['mean'] / direct['mean']:.2f} |"
         )
 
+    gvisor_rows = []
+    for lang in LANGS if gvisor else []:
+        direct, local, gv = (results[f"{lang} {k}"] for k in ("direct", "rock exec", "rock exec, gvisor"))
+        gvisor_rows.append(
+            f"| {lang} | {direct['median'] * 1000:.1f} | {local['median'] * 1000:.1f} | {gv['median'] * 1000:.1f} | "
+            f"{gv['median'] / direct['median']:.2f} | {gv['median'] / local['median']:.2f} |"
+        )
+    gvisor_section = [
+        "",
+        f"The gvisor provider (runsc {gvisor_version}, its default platform), in the same rounds: the",
+        "same request under gVisor's user-space kernel (medians, ms; ratios of medians):",
+        "",
+        "| language | direct | local | gvisor | gvisor / direct | gvisor / local |",
+        "|---|---|---|---|---|---|",
+        *gvisor_rows,
+    ] if gvisor else ["", "The gvisor provider was not timed: runsc could not run on this machine."]
     setups, held = [], "?"
     for _ in range(20):
         run = subprocess.run([ROCK, "--config", config, "exec", "--json", "-l", "py", "-c", "1"],
@@ -187,6 +214,7 @@ def main():
             "| language | plain namespaces | seccomp + landlock (default) | difference |",
             "|---|---|---|---|",
             *filter_rows,
+            *gvisor_section,
             "",
             f"Of rock's overhead, {setup_ms:.1f} ms (median of 20 runs, `metadata.sandbox_setup_time`) is the",
             "sandbox's set-up before the interpreter starts: starting the helper (rock re-executed), the",

@@ -22,6 +22,8 @@ struct Case {
     code: &'static str,
     extra: &'static [&'static str],
     expect: Expect,
+    /// What gVisor gives instead, where its kernel answers differently but as safely.
+    gvisor: Option<Expect>,
 }
 
 const fn case(name: &'static str, lang: &'static str, code: &'static str, expect: Expect) -> Case {
@@ -31,11 +33,29 @@ const fn case(name: &'static str, lang: &'static str, code: &'static str, expect
         code,
         extra: &[],
         expect,
+        gvisor: None,
     }
 }
 
-/// The providers that run code on this machine; the gVisor provider joins when it exists.
-const PROVIDERS: [&str; 1] = ["local"];
+impl Case {
+    const fn on_gvisor(mut self, expect: Expect) -> Case {
+        self.gvisor = Some(expect);
+        self
+    }
+
+    fn expected(&self, provider: &str) -> &Expect {
+        match (&self.gvisor, provider) {
+            (Some(expect), "gvisor") => expect,
+            _ => &self.expect,
+        }
+    }
+}
+
+/// Set in rock's own environment for every case: no sandboxed process may see it.
+const SECRET: &str = "hostile-corpus-secret-7d1f";
+
+/// The providers that run code on this machine.
+const PROVIDERS: [&str; 2] = ["local", "gvisor"];
 
 fn corpus() -> Vec<Case> {
     use Expect::*;
@@ -45,7 +65,9 @@ fn corpus() -> Vec<Case> {
             "python",
             "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))\n",
             Prints("[1, 2]\n"),
-        ),
+        )
+        // gVisor starts the program as pid 1: there is no init of rock's inside.
+        .on_gvisor(Prints("[1]\n")),
         case(
             "/proc/1/root leads to the sandbox's own root",
             "python",
@@ -55,8 +77,16 @@ fn corpus() -> Vec<Case> {
         case(
             "the init's environment can't be read",
             "python",
-            "try:\n    print(open('/proc/1/environ','rb').read())\nexcept OSError as e:\n    print(e.strerror)\n",
+            "import os\nif os.getpid() == 1:\n    print('the program is pid 1')\nelse:\n    try:\n        print(open('/proc/1/environ', 'rb').read())\n    except OSError as e:\n        print(e.strerror)\n",
             Prints("Permission denied\n"),
+        )
+        // gVisor starts the program as pid 1: there is no init of rock's to read.
+        .on_gvisor(Prints("the program is pid 1\n")),
+        case(
+            "no process of the sandbox sees rock's secrets",
+            "python",
+            "import os\nseen, found = 0, False\nfor p in os.listdir('/proc'):\n    try:\n        data = open(f'/proc/{p}/environ', 'rb').read()\n    except OSError:\n        continue\n    seen += 1\n    found = found or b'SECRET' in data or b'hostile-corpus' in data\nprint(seen > 0, found)\n",
+            Prints("True False\n"),
         ),
         case(
             "/sys is not there",
@@ -65,11 +95,13 @@ fn corpus() -> Vec<Case> {
             Prints("False False\n"),
         ),
         case(
-            "device nodes can't be made",
+            "device nodes can't be made or give no device",
             "python",
-            "import os, stat\ntry:\n    os.mknod('/work/sda', 0o600 | stat.S_IFBLK, os.makedev(8, 0))\n    print('made')\nexcept OSError as e:\n    print(e.strerror)\n",
+            "import os, stat\ntry:\n    os.mknod('/work/sda', 0o600 | stat.S_IFBLK, os.makedev(8, 0))\n    print('made')\n    open('/work/sda', 'rb').read(512)\n    print('read the disk')\nexcept OSError as e:\n    print(e.strerror)\n",
             Prints("Operation not permitted\n"),
-        ),
+        )
+        // gVisor lets the node be made, but behind it is gVisor's kernel, which has no disk.
+        .on_gvisor(Prints("made\nNo such device or address\n")),
         case(
             "a symlink out of the work dir leads nowhere",
             "python",
@@ -93,7 +125,10 @@ fn corpus() -> Vec<Case> {
             "python",
             "import ctypes, os, time\nlibc = ctypes.CDLL(None, use_errno=True)\npid = os.fork()\nif pid == 0:\n    time.sleep(5)\n    os._exit(0)\nr = libc.ptrace(16, pid, 0, 0)\nprint(r, os.strerror(ctypes.get_errno()))\nos.kill(pid, 9)\n",
             Prints("-1 Operation not permitted\n"),
-        ),
+        )
+        // gVisor's kernel implements ptrace among the sandbox's own processes; no host
+        // process is reachable from there (the pid case above: only the program's own).
+        .on_gvisor(Prints("0 Success\n")),
         case(
             "nothing can be mounted",
             "python",
@@ -105,7 +140,10 @@ fn corpus() -> Vec<Case> {
             "nodejs",
             "const r = require('child_process').spawnSync('/usr/bin/unshare', ['-Urn', 'true'], {encoding: 'utf8'});\nconsole.log(r.status !== 0, r.stderr.includes('Operation not permitted'));\n",
             Prints("true true\n"),
-        ),
+        )
+        // gVisor's kernel makes namespaces of its own inside the sandbox, as it makes
+        // processes: the host's kernel is not asked.
+        .on_gvisor(Prints("false false\n")),
         case(
             "raw sockets are refused",
             "python",
@@ -117,12 +155,14 @@ fn corpus() -> Vec<Case> {
             "nodejs",
             "const fs = require('fs');\nfor (const p of ['/usr/x', '/etc/x', '/rock/x', '/x']) {\n  try { fs.writeFileSync(p, 'x'); console.log(p, 'written'); } catch (e) { console.log(p, e.code); }\n}\n",
             Prints("/usr/x EROFS\n/etc/x EROFS\n/rock/x EROFS\n/x EROFS\n"),
-        ),
+        )
+        // gVisor checks the directory's owner (root) before the mount's read-only flag.
+        .on_gvisor(Prints("/usr/x EACCES\n/etc/x EACCES\n/rock/x EACCES\n/x EACCES\n")),
         case(
             "filling the tmpfs ends at its size",
             "python",
-            "try:\n    with open('/work/fill', 'wb') as f:\n        while True:\n            f.write(b'x' * (1 << 20))\nexcept OSError as e:\n    print(e.strerror)\n",
-            Prints("No space left on device\n"),
+            "n = 0\ntry:\n    while True:\n        with open(f'/work/fill{n}', 'wb') as f:\n            f.write(b'x' * (1 << 20))\n        n += 1\nexcept OSError as e:\n    print(e.strerror, n <= 64)\n",
+            Prints("No space left on device True\n"),
         ),
         case(
             "fd exhaustion stops at the limit",
@@ -143,11 +183,14 @@ fn corpus() -> Vec<Case> {
             Prints("left them\n"),
         ),
         case(
-            "the init can't be killed",
+            "the program can't kill its parent",
             "nodejs",
-            "try { process.kill(1, 'SIGKILL'); console.log('sent'); } catch (e) { console.log(e.code); }\n",
+            "try { process.kill(process.ppid, 'SIGKILL'); console.log('sent'); } catch (e) { console.log(e.code); }\n",
             Prints("EPERM\n"),
-        ),
+        )
+        // Under gVisor the parent is outside (ppid 0), and kill(0) reaches the program's
+        // own process group: it kills itself, and rock reports that.
+        .on_gvisor(ExitWith(137, "")),
         case(
             "rock's environment doesn't leak in",
             "nodejs",
@@ -160,6 +203,7 @@ fn corpus() -> Vec<Case> {
             code: "import sys\nwhile True:\n    sys.stdout.write('x' * 65536)\n",
             extra: &["--timeout", "2", "--output-cap", "64k"],
             expect: ExitWith(124, "xxxx"),
+            gvisor: None,
         },
         case(
             "output that is not UTF-8 arrives, repaired",
@@ -170,44 +214,36 @@ fn corpus() -> Vec<Case> {
     ]
 }
 
-/// The sandbox processes, mounts and cgroups of this machine.
-fn traces() -> (Vec<String>, usize, Vec<String>) {
+/// The sandbox processes, mounts, cgroups and runsc bundles of this machine.
+fn traces() -> (Vec<String>, usize, Vec<String>, Vec<String>) {
     // The orphan case's `sleep` has this duration, to be found if it survived.
-    let processes = ["__rock-sandbox-init", "/rock/harness", "613.1379"]
-        .iter()
-        .flat_map(|needle| support::processes_with(needle))
+    let processes = [
+        "__rock-sandbox-init",
+        "/rock/harness",
+        "613.1379",
+        "runsc-sandbox",
+        "runsc-gofer",
+    ]
+    .iter()
+    .flat_map(|needle| support::processes_with(needle))
+    .collect();
+    let bundles = std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("rock-gvisor-"))
         .collect();
     let mounts = std::fs::read_to_string("/proc/self/mountinfo")
         .map(|m| m.lines().count())
         .unwrap_or(0);
-    let mut cgroups = Vec::new();
-    for hierarchy in ["memory", "pids", "cpu", "unified", ""] {
-        let root = std::path::Path::new("/sys/fs/cgroup").join(hierarchy);
-        collect_rock_cgroups(&root, 0, &mut cgroups);
-    }
-    (processes, mounts, cgroups)
-}
-
-fn collect_rock_cgroups(dir: &std::path::Path, depth: usize, out: &mut Vec<String>) {
-    if depth > 4 {
-        return;
-    }
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
-        }
-        let path = entry.path();
-        if entry.file_name().to_string_lossy().starts_with("rock-") {
-            out.push(path.display().to_string());
-        } else {
-            collect_rock_cgroups(&path, depth + 1, out);
-        }
-    }
+    let cgroups = support::rock_cgroups();
+    (processes, mounts, cgroups, bundles)
 }
 
 fn check(case: &Case, provider: &str, result: &Value, exit: i32) -> Result<(), String> {
     let stdout = result["stdout"].as_str().unwrap_or_default();
-    let ok = match case.expect {
+    let ok = match *case.expected(provider) {
         Expect::Prints(text) => exit == 0 && stdout == text,
         Expect::ExitWith(code, text) => exit == code && stdout.contains(text),
     };
@@ -227,10 +263,31 @@ fn every_hostile_case_has_its_outcome_and_the_machine_is_unchanged() {
     let rock = Rock::new();
     let mut failures = Vec::new();
     for provider in PROVIDERS {
+        let health = rock.run(&["provider", "test", provider]);
+        if provider == "gvisor" && !health.status.success() {
+            eprintln!(
+                "skipped the corpus on gvisor: runsc cannot run on this machine: {}",
+                support::stderr_of(&health).trim()
+            );
+            continue;
+        }
         for case in corpus() {
-            let mut args = vec!["--provider", provider];
-            args.extend_from_slice(case.extra);
-            let (result, exit) = rock.exec_json(case.lang, case.code, &args);
+            let output = rock
+                .std_cmd()
+                .env("ROCK_HOSTILE_SECRET", SECRET)
+                .args([
+                    "exec",
+                    "--json",
+                    "--provider",
+                    provider,
+                    "--lang",
+                    case.lang,
+                ])
+                .args(["--code", case.code])
+                .args(case.extra)
+                .output()
+                .expect("run rock");
+            let (result, exit) = support::parse_json(&output);
             if let Err(failure) = check(&case, provider, &result, exit) {
                 failures.push(failure);
             }
@@ -243,12 +300,35 @@ fn every_hostile_case_has_its_outcome_and_the_machine_is_unchanged() {
         failures.join("\n")
     );
 
-    // The run's processes, mounts and cgroups went with it.
+    // The runs' processes, mounts, cgroups and bundles went with them. Leftovers of
+    // earlier tests may be swept meanwhile: only what is new counts.
     let after = traces();
-    assert_eq!(after.0, before.0, "sandbox processes left behind");
+    let new = |after: &[String], before: &[String]| -> Vec<String> {
+        after
+            .iter()
+            .filter(|t| !before.contains(t))
+            .cloned()
+            .collect()
+    };
     assert_eq!(
-        after.1, before.1,
-        "mounts left behind in rock's own mount namespace"
+        new(&after.0, &before.0),
+        Vec::<String>::new(),
+        "sandbox processes left behind"
     );
-    assert_eq!(after.2, before.2, "cgroups left behind");
+    assert!(
+        after.1 <= before.1,
+        "mounts left behind in rock's own mount namespace: {} before, {} after",
+        before.1,
+        after.1
+    );
+    assert_eq!(
+        new(&after.2, &before.2),
+        Vec::<String>::new(),
+        "cgroups left behind"
+    );
+    assert_eq!(
+        new(&after.3, &before.3),
+        Vec::<String>::new(),
+        "runsc bundles left in the temp dir"
+    );
 }

@@ -410,7 +410,7 @@ fn stdin_is_fed_to_the_program() {
 /// Runs only where the test itself is root and can switch to uid 65534 with setpriv.
 #[test]
 fn an_unprivileged_user_gets_the_same_sandbox() {
-    let root = nix_is_root();
+    let root = support::is_root();
     let setpriv = std::path::Path::new("/usr/bin/setpriv");
     let python = std::path::Path::new("/usr/bin/python3");
     if !root || !setpriv.exists() || !python.exists() {
@@ -466,15 +466,6 @@ fn an_unprivileged_user_gets_the_same_sandbox() {
     );
 }
 
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        == Some("0")
-}
-
 /// Starts `rock exec` of a program that forks `sleep <marker>` and sleeps; returns once it
 /// runs, with the run's cgroup directories (from the program's /proc/self/cgroup).
 fn start_sleeping_run(rock: &Rock, marker: &str) -> (std::process::Child, Vec<String>) {
@@ -515,7 +506,7 @@ fn start_sleeping_run(rock: &Rock, marker: &str) -> (std::process::Child, Vec<St
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-    if nix_is_root() {
+    if support::is_root() {
         assert_eq!(
             cgroup_dirs.len(),
             2,
@@ -726,7 +717,7 @@ fn cgroups_left_by_a_killed_rock_are_removed_by_the_next_run() {
             dir.exists().then_some(dir)
         })
         .collect();
-    if !nix_is_root() || parents.len() != 2 {
+    if !support::is_root() || parents.len() != 2 {
         eprintln!("skipped: needs root and cgroup v1 memory and pids hierarchies");
         return;
     }

@@ -35,16 +35,21 @@ pub fn interpreter_flags(language: Language) -> &'static [&'static str] {
     }
 }
 
+/// The result channel where the sandbox hands the harness a pipe: fd 3.
+pub const RESULT_FD: &str = "3";
+
 /// The fd on which a gated harness waits for its go-ahead (see `SandboxSpec::gated`).
 pub const GATE_FD: &str = "4";
 
-/// The argv that runs `code_path` under the harness (arguments file after it, then the
-/// gate fd when the harness must wait before running user code).
+/// The argv that runs `code_path` under the harness: the arguments file after it, then
+/// the result channel (a file descriptor number, or the path of a file inside the
+/// sandbox), then the gate fd when the harness must wait before running user code.
 pub fn argv(
     language: Language,
     interpreter: &str,
     extra_flags: &[String],
     code_path: &str,
+    result: &str,
     gated: bool,
 ) -> Vec<String> {
     let mut argv = vec![interpreter.to_string()];
@@ -53,6 +58,7 @@ pub fn argv(
     argv.push(format!("{RUN_DIR}/{}", file_name(language)));
     argv.push(code_path.to_string());
     argv.push(format!("{RUN_DIR}/args.json"));
+    argv.push(result.to_string());
     if gated {
         argv.push(GATE_FD.to_string());
     }
@@ -107,6 +113,7 @@ mod tests {
             "/usr/bin/python3",
             &[],
             "/work/a.py",
+            RESULT_FD,
             false,
         );
         assert_eq!(
@@ -118,7 +125,8 @@ mod tests {
                 "-B",
                 "/rock/harness.py",
                 "/work/a.py",
-                "/rock/args.json"
+                "/rock/args.json",
+                "3"
             ]
         );
     }

@@ -1,6 +1,8 @@
 //! The Provider trait (RAGFlow's sandbox provider interface) and the registry.
 //! Nothing outside this module names a concrete provider.
 
+pub mod gvisor;
+mod host;
 pub mod local;
 pub mod schema;
 
@@ -122,11 +124,18 @@ impl ProviderEntry {
     }
 }
 
-pub const PROVIDERS: &[ProviderEntry] = &[ProviderEntry {
-    name: "local",
-    aliases: &[],
-    make: || Box::new(local::LocalProvider::default()),
-}];
+pub const PROVIDERS: &[ProviderEntry] = &[
+    ProviderEntry {
+        name: "local",
+        aliases: &[],
+        make: || Box::new(local::LocalProvider::default()),
+    },
+    ProviderEntry {
+        name: "gvisor",
+        aliases: &["runsc"],
+        make: || Box::new(gvisor::GvisorProvider::default()),
+    },
+];
 
 pub const DEFAULT_PROVIDER: &str = "local";
 

@@ -165,6 +165,13 @@ impl Cgroup {
         fs::read_to_string(path).ok()?.trim().parse().ok()
     }
 
+    /// Kills every process in the cgroup.
+    pub fn kill_all(&self) {
+        for dir in self.dirs() {
+            kill_procs(dir);
+        }
+    }
+
     fn dirs(&self) -> Vec<&Path> {
         match &self.layout {
             Layout::V2 { dir } => vec![dir],
@@ -187,10 +194,7 @@ impl Drop for Cgroup {
                 if fs::remove_dir(dir).is_ok() || !dir.exists() {
                     break;
                 }
-                let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
-                for pid in procs.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
+                kill_procs(dir);
                 std::thread::sleep(Duration::from_millis(if attempt < 20 { 1 } else { 10 }));
             }
         }
@@ -240,6 +244,13 @@ pub fn attach(procs_files: &[PathBuf], pid: i32) -> Result<(), String> {
             .map_err(|e| format!("cannot move the program into {}: {e}", file.display()))?;
     }
     Ok(())
+}
+
+fn kill_procs(dir: &Path) {
+    let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    for pid in procs.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
 }
 
 fn make_dir(dir: &Path) -> Result<(), String> {

@@ -4,10 +4,12 @@
 //! output, enforces the wall-clock timeout and collects the outcome.
 
 pub mod cgroup;
+pub mod gvisor;
 pub mod helper;
 pub mod init;
 pub mod landlock;
 mod mounts;
+mod oci;
 pub mod seccomp;
 pub mod spec;
 

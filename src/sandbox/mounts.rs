@@ -11,13 +11,13 @@ use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use super::spec::{SandboxSpec, DEFAULT_TMPFS_BYTES, SANDBOX_GID, SANDBOX_UID, WORK_DIR};
 
 /// Host directories every interpreter needs (merged-/usr systems have symlinks for most).
-const SYSTEM_DIRS: &[&str] = &["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+pub(super) const SYSTEM_DIRS: &[&str] = &["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 
 /// The parts of the host's /etc a running program may need (the loader's cache, time
 /// zone, certificates, name service switch, MIME and service tables, OS release); nothing
 /// else of /etc is visible. Configuration of tools that maintain these (ldconfig,
 /// update-ca-certificates) stays out.
-const ETC_ENTRIES: &[&str] = &[
+pub(super) const ETC_ENTRIES: &[&str] = &[
     "ld.so.cache",
     "localtime",
     "timezone",
@@ -31,7 +31,7 @@ const ETC_ENTRIES: &[&str] = &[
 ];
 
 /// Extra /etc entries shared only when the program may use the host's network.
-const ETC_NETWORK_ENTRIES: &[&str] = &["resolv.conf", "hosts", "gai.conf"];
+pub(super) const ETC_NETWORK_ENTRIES: &[&str] = &["resolv.conf", "hosts", "gai.conf"];
 
 /// The writable tmpfs mounts, under the new root.
 const SCRATCH: [&str; 3] = ["work", "tmp", "dev/shm"];
@@ -45,7 +45,7 @@ fn scratch_options(dir: &str, size: u64) -> String {
 }
 
 /// Regular /etc files up to this size are copied into the sandbox rather than bound.
-const COPY_LIMIT: u64 = 256 * 1024;
+pub(super) const COPY_LIMIT: u64 = 256 * 1024;
 
 const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
@@ -147,10 +147,7 @@ pub fn finish(spec: &SandboxSpec) -> Result<(), String> {
     if spec.network {
         build_etc(new, ETC_NETWORK_ENTRIES, &mut read_only)?;
     } else {
-        write(
-            &new.join("etc/hosts"),
-            b"127.0.0.1 localhost rock\n::1 localhost\n",
-        )?;
+        write(&new.join("etc/hosts"), OFFLINE_HOSTS)?;
     }
     let mut bound: Vec<&str> = Vec::new();
     let mut extra: Vec<&str> = spec
@@ -224,7 +221,7 @@ pub fn finish(spec: &SandboxSpec) -> Result<(), String> {
 }
 
 /// A path already inside one of the mirrored system dirs needs no bind of its own.
-fn is_covered(relative: &str) -> bool {
+pub(super) fn is_covered(relative: &str) -> bool {
     SYSTEM_DIRS
         .iter()
         .any(|dir| relative == *dir || relative.starts_with(&format!("{dir}/")))
@@ -383,16 +380,29 @@ fn build_etc(new: &Path, entries: &[&str], read_only: &mut Vec<PathBuf>) -> Resu
     if !first {
         return Ok(());
     }
+    for (name, contents) in own_etc_files() {
+        write(&etc.join(name), contents.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// rock's own /etc files: the sandbox user and group, and the host name.
+pub(super) fn own_etc_files() -> [(&'static str, String); 3] {
     let user = format!(
         "root:x:0:0:root:/root:/usr/sbin/nologin\n\
          sandbox:x:{SANDBOX_UID}:{SANDBOX_GID}:rock sandbox:{WORK_DIR}:/usr/sbin/nologin\n\
          nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
     );
     let group = format!("root:x:0:\nsandbox:x:{SANDBOX_GID}:\nnogroup:x:65534:\n");
-    write(&etc.join("passwd"), user.as_bytes())?;
-    write(&etc.join("group"), group.as_bytes())?;
-    write(&etc.join("hostname"), b"rock\n")
+    [
+        ("passwd", user),
+        ("group", group),
+        ("hostname", "rock\n".to_string()),
+    ]
 }
+
+/// /etc/hosts of a sandbox without the host's network.
+pub(super) const OFFLINE_HOSTS: &[u8] = b"127.0.0.1 localhost rock\n::1 localhost\n";
 
 fn build_dev(new: &Path) -> Result<(), String> {
     let dev = new.join("dev");

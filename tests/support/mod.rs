@@ -171,3 +171,51 @@ pub fn stderr_of(output: &Output) -> String {
 pub fn stdout_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// Every `rock-…` cgroup directory of this machine (v1 hierarchies and v2).
+pub fn rock_cgroups() -> Vec<String> {
+    fn collect(dir: &Path, depth: usize, out: &mut Vec<String>) {
+        if depth > 4 {
+            return;
+        }
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_name().to_string_lossy().starts_with("rock-") {
+                out.push(path.display().to_string());
+            } else {
+                collect(&path, depth + 1, out);
+            }
+        }
+    }
+    let mut cgroups = Vec::new();
+    for hierarchy in ["memory", "pids", "cpu", "unified", ""] {
+        collect(
+            &Path::new("/sys/fs/cgroup").join(hierarchy),
+            0,
+            &mut cgroups,
+        );
+    }
+    cgroups
+}
+
+/// The cgroups a rock with this pid made (named `rock-<id>-<pid>`).
+pub fn cgroups_of_rock(pid: u32) -> Vec<String> {
+    let suffix = format!("-{pid}");
+    rock_cgroups()
+        .into_iter()
+        .filter(|path| path.ends_with(&suffix))
+        .collect()
+}
+
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        == Some("0")
+}

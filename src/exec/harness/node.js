@@ -1,18 +1,19 @@
 // rock's harness: runs the user's code, calls main(arguments) when it defines one
-// (awaiting a promise), and hands the return value back on fd 3, apart from output.
+// (awaiting a promise), and hands the return value back on the result channel (a file
+// descriptor rock holds the other end of, or a file rock reads afterwards), apart from output.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const Module = require('module');
 
-const [codePath, argsPath, gateFd] = process.argv.slice(2);
+const [codePath, argsPath, result, gateFd] = process.argv.slice(2);
 if (gateFd !== undefined) {
   // Wait until rock has moved this process into its cgroup: no user code before.
   const go = Buffer.alloc(1);
   if (fs.readSync(Number(gateFd), go, 0, 1, null) !== 1 || go[0] !== 0x67) process.exit(125);
   fs.closeSync(Number(gateFd));
 }
-const RESULT_FD = 3;
+const RESULT_FD = /^[0-9]+$/.test(result) ? Number(result) : fs.openSync(result, 'w');
 const MAIN = Symbol.for('rock.main');
 process.argv = [process.argv[0], codePath];
 

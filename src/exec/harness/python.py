@@ -1,5 +1,6 @@
 # rock's harness: runs the user's code, calls main(**arguments) when it defines one,
-# and hands the return value back on fd 3, apart from anything the program prints.
+# and hands the return value back on the result channel (a file descriptor rock holds the
+# other end of, or a file rock reads afterwards), apart from anything the program prints.
 import sys
 
 
@@ -7,12 +8,15 @@ def _rock_run():
     import json
     import os
 
-    code_path, args_path = sys.argv[1], sys.argv[2]
-    result_fd = 3
-    os.set_inheritable(result_fd, False)
-    if len(sys.argv) > 3:
+    code_path, args_path, result = sys.argv[1:4]
+    if result.isdigit():
+        result_fd = int(result)
+        os.set_inheritable(result_fd, False)
+    else:
+        result_fd = os.open(result, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+    if len(sys.argv) > 4:
         # Wait until rock has moved this process into its cgroup: no user code before.
-        gate = int(sys.argv[3])
+        gate = int(sys.argv[4])
         if os.read(gate, 1) != b"g":
             os._exit(125)
         os.close(gate)
