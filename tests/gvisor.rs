@@ -413,3 +413,33 @@ fn unprivileged_without_a_cgroup_gvisor_refuses_rather_than_run_unlimited() {
         "{stderr}"
     );
 }
+
+#[test]
+fn cpu_time_is_limited_although_runsc_ignores_rlimit_cpu() {
+    let _serial = serial();
+    if !gvisor_runs() {
+        return;
+    }
+    let rock = Rock::new();
+    let config = rock.file("cpu.toml", "[providers.gvisor]\ncpu_time = 1\n");
+    let started = Instant::now();
+    let output = rock.run(&[
+        "--config",
+        config.to_str().unwrap(),
+        "exec",
+        "--json",
+        "--provider",
+        "gvisor",
+        "--timeout",
+        "30",
+        "-l",
+        "py",
+        "-c",
+        "while True:\n    pass\n",
+    ]);
+    let (result, exit) = support::parse_json(&output);
+    assert!(started.elapsed() < Duration::from_secs(20), "{result}");
+    assert_eq!(exit, 152, "{result}");
+    assert_eq!(result["status"], "resource_limit_exceeded");
+    assert_eq!(result["metadata"]["limit_hit"], "cpu");
+}

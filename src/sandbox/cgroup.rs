@@ -165,6 +165,47 @@ impl Cgroup {
         fs::read_to_string(path).ok()?.trim().parse().ok()
     }
 
+    /// CPU time of every process the run had, where the cgroup counts it: `cpu.stat` on v2.
+    /// v1 would need a cpuacct hierarchy, one more cgroup move (an RCU wait) per run, so
+    /// callers fall back to the processes' own rusage there.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        let Layout::V2 { dir } = &self.layout else {
+            return None;
+        };
+        let stat = fs::read_to_string(dir.join("cpu.stat")).ok()?;
+        let micros = stat
+            .lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))?
+            .trim()
+            .parse()
+            .ok()?;
+        Some(Duration::from_micros(micros))
+    }
+
+    /// CPU time the cgroup's live processes have used so far (all their threads), from
+    /// `/proc/<pid>/stat`: what a watcher can read on any layout while the run goes on.
+    pub fn live_cpu_time(&self) -> Duration {
+        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        let procs = self
+            .dirs()
+            .first()
+            .and_then(|d| fs::read_to_string(d.join("cgroup.procs")).ok())
+            .unwrap_or_default();
+        let used: u64 = procs
+            .lines()
+            .filter_map(|pid| fs::read_to_string(format!("/proc/{}/stat", pid.trim())).ok())
+            .filter_map(|stat| {
+                // Fields after the command name (which may hold spaces), from field 3 on.
+                let rest = &stat[stat.rfind(')')? + 2..];
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                let utime: u64 = fields.get(11)?.parse().ok()?;
+                let stime: u64 = fields.get(12)?.parse().ok()?;
+                Some(utime + stime)
+            })
+            .sum();
+        Duration::from_millis(used * 1000 / ticks)
+    }
+
     /// Kills every process in the cgroup.
     pub fn kill_all(&self) {
         for dir in self.dirs() {

@@ -23,6 +23,9 @@ use super::{
 /// Prefix of bundle directories in the temp dir: `rock-gvisor-<pid>-<id>`.
 const BUNDLE_PREFIX: &str = "rock-gvisor-";
 
+/// How often the sandbox's CPU time is looked at, in milliseconds.
+const CPU_WATCH_MS: i32 = 100;
+
 /// How long to wait for the output pipes to close once runsc has ended or been killed.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
@@ -144,6 +147,8 @@ pub fn run(run: GvisorRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutco
     let mut pump = Pump::new(run.output_cap);
     let deadline = start + run.timeout;
     let mut timed_out = false;
+    let mut out_of_cpu = false;
+    let cpu_limit = Duration::from_secs(run.spec.limits.cpu_seconds);
     let mut interrupted = None;
     let mut ended: Option<(i32, libc::rusage, Instant)> = None;
 
@@ -163,6 +168,13 @@ pub fn run(run: GvisorRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutco
                 } else if interrupted.is_none() && !timed_out && now >= deadline {
                     timed_out = true;
                     kill(pid, run.cgroup);
+                } else if let (false, Some(cgroup)) = (out_of_cpu || timed_out, run.cgroup) {
+                    // This runsc ignores RLIMIT_CPU: the CPU time of the whole sandbox
+                    // (gVisor's kernel included) is watched instead.
+                    if cgroup.live_cpu_time() > cpu_limit {
+                        out_of_cpu = true;
+                        kill(pid, run.cgroup);
+                    }
                 }
             }
         }
@@ -184,6 +196,9 @@ pub fn run(run: GvisorRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutco
             pollfds.push(pollfd(fd));
         }
         let mut millis = wait.as_millis().clamp(1, i32::MAX as u128) as i32;
+        if run.cgroup.is_some() && ended.is_none() {
+            millis = millis.min(CPU_WATCH_MS);
+        }
         // Without a pidfd, runsc's exit is found by looking every 10 ms.
         if watching_exit && exit_fd.is_none() {
             millis = millis.min(10);
@@ -226,6 +241,8 @@ pub fn run(run: GvisorRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutco
     }
     let termination = if timed_out {
         Termination::TimedOut
+    } else if out_of_cpu {
+        Termination::Signaled(libc::SIGXCPU)
     } else if libc::WIFSIGNALED(status) {
         // runsc itself was killed: by the OOM killer of the run's cgroup, as a rule.
         Termination::Signaled(libc::WTERMSIG(status))
@@ -250,7 +267,7 @@ pub fn run(run: GvisorRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutco
         result: bundle.result(),
         wall: start.elapsed(),
         setup: Some(setup),
-        cpu: Some(cpu),
+        cpu: run.cgroup.and_then(|c| c.cpu_time()).or(Some(cpu)),
         peak_memory: run.cgroup.and_then(|c| c.peak_memory()),
         denied_syscalls: Vec::new(),
     })

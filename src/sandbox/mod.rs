@@ -307,6 +307,7 @@ pub fn run(
 
     let oom_killed = run.cgroup.is_some_and(|c| c.oom_killed());
     let peak_memory = run.cgroup.and_then(|c| c.peak_memory());
+    let cgroup_cpu = run.cgroup.and_then(|c| c.cpu_time());
     let (termination, cpu, rss) = match (timed_out, state.exited, state.init_died) {
         (true, _, _) => (Termination::TimedOut, None, None),
         (false, Some((status, cpu, rss)), _) => (
@@ -331,7 +332,7 @@ pub fn run(
         result: pump.result_seen.then_some(pump.result),
         wall,
         setup: state.forked,
-        cpu,
+        cpu: cgroup_cpu.or(cpu),
         peak_memory: peak_memory.or(rss),
         denied_syscalls: state.denied,
     })
