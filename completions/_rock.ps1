@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'List, test and describe sandbox providers')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Create and use runtime envs: standalone Python and Node.js with packages')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read and change the config file')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the executor HTTP API (RAGFlow''s sandbox executor manager) over rock''s sandboxes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -419,6 +420,29 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
         'rock;config;help;help' {
             break
         }
+        'rock;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; without a token only a loopback address is allowed')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'The provider whose sandboxes run the code')
+            [CompletionResult]::new('--max-concurrency', '--max-concurrency', [CompletionResultType]::ParameterName, 'Programs that may run at once [default: the number of CPUs]')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Requests that may wait for a free slot; beyond that they are refused as busy')
+            [CompletionResult]::new('--queue-timeout', '--queue-timeout', [CompletionResultType]::ParameterName, 'How long a request may wait for a free slot before it is refused as busy')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File holding the API token [default: $SANDBOX_EXECUTOR_MANAGER_API_TOKEN]')
+            [CompletionResult]::new('--rate-limit', '--rate-limit', [CompletionResultType]::ParameterName, 'Runs per minute for all callers together, such as 600/min or 10/s')
+            [CompletionResult]::new('--max-timeout', '--max-timeout', [CompletionResultType]::ParameterName, 'Largest timeout a request may ask for')
+            [CompletionResult]::new('--max-memory', '--max-memory', [CompletionResultType]::ParameterName, 'Largest memory a request may ask for')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
+            [CompletionResult]::new('--log-json', '--log-json', [CompletionResultType]::ParameterName, 'Log one JSON object per line instead of text')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the program''s output and errors: no summary line')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say more about what rock does (sandbox, interpreter, limits)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'rock;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
@@ -437,6 +461,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'List, test and describe sandbox providers')
             [CompletionResult]::new('env', 'env', [CompletionResultType]::ParameterValue, 'Create and use runtime envs: standalone Python and Node.js with packages')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Read and change the config file')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Serve the executor HTTP API (RAGFlow''s sandbox executor manager) over rock''s sandboxes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -511,6 +536,9 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             break
         }
         'rock;help;config;edit' {
+            break
+        }
+        'rock;help;serve' {
             break
         }
         'rock;help;completions' {

@@ -34,6 +34,9 @@ _rock() {
             rock,provider)
                 cmd="rock__subcmd__provider"
                 ;;
+            rock,serve)
+                cmd="rock__subcmd__serve"
+                ;;
             rock__subcmd__config,edit)
                 cmd="rock__subcmd__config__subcmd__edit"
                 ;;
@@ -136,6 +139,9 @@ _rock() {
             rock__subcmd__help,provider)
                 cmd="rock__subcmd__help__subcmd__provider"
                 ;;
+            rock__subcmd__help,serve)
+                cmd="rock__subcmd__help__subcmd__serve"
+                ;;
             rock__subcmd__help__subcmd__config,edit)
                 cmd="rock__subcmd__help__subcmd__config__subcmd__edit"
                 ;;
@@ -212,7 +218,7 @@ _rock() {
 
     case "${cmd}" in
         rock)
-            opts="-q -v -h -V --config --quiet --verbose --color --help --version exec provider env config completions help"
+            opts="-q -v -h -V --config --quiet --verbose --color --help --version exec provider env config serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -918,7 +924,7 @@ _rock() {
             return 0
             ;;
         rock__subcmd__help)
-            opts="exec provider env config completions help"
+            opts="exec provider env config serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1225,6 +1231,20 @@ _rock() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        rock__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         rock__subcmd__provider)
             opts="-q -v -h -V --config --quiet --verbose --color --help --version list test schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1368,6 +1388,64 @@ _rock() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        rock__subcmd__serve)
+            opts="-q -v -h -V --listen --sandbox --max-concurrency --queue --queue-timeout --token-file --rate-limit --max-timeout --max-memory --log-json --config --quiet --verbose --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --queue)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --queue-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

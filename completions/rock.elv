@@ -32,6 +32,7 @@ set edit:completion:arg-completer[rock] = {|@words|
             cand provider 'List, test and describe sandbox providers'
             cand env 'Create and use runtime envs: standalone Python and Node.js with packages'
             cand config 'Read and change the config file'
+            cand serve 'Serve the executor HTTP API (RAGFlow''s sandbox executor manager) over rock''s sandboxes'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -375,6 +376,28 @@ set edit:completion:arg-completer[rock] = {|@words|
         }
         &'rock;config;help;help'= {
         }
+        &'rock;serve'= {
+            cand --listen 'Address to listen on; without a token only a loopback address is allowed'
+            cand --sandbox 'The provider whose sandboxes run the code'
+            cand --max-concurrency 'Programs that may run at once [default: the number of CPUs]'
+            cand --queue 'Requests that may wait for a free slot; beyond that they are refused as busy'
+            cand --queue-timeout 'How long a request may wait for a free slot before it is refused as busy'
+            cand --token-file 'File holding the API token [default: $SANDBOX_EXECUTOR_MANAGER_API_TOKEN]'
+            cand --rate-limit 'Runs per minute for all callers together, such as 600/min or 10/s'
+            cand --max-timeout 'Largest timeout a request may ask for'
+            cand --max-memory 'Largest memory a request may ask for'
+            cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
+            cand --color 'When to color rock''s own messages'
+            cand --log-json 'Log one JSON object per line instead of text'
+            cand -q 'Print only the program''s output and errors: no summary line'
+            cand --quiet 'Print only the program''s output and errors: no summary line'
+            cand -v 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand --verbose 'Say more about what rock does (sandbox, interpreter, limits)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'rock;completions'= {
             cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
             cand --color 'When to color rock''s own messages'
@@ -392,6 +415,7 @@ set edit:completion:arg-completer[rock] = {|@words|
             cand provider 'List, test and describe sandbox providers'
             cand env 'Create and use runtime envs: standalone Python and Node.js with packages'
             cand config 'Read and change the config file'
+            cand serve 'Serve the executor HTTP API (RAGFlow''s sandbox executor manager) over rock''s sandboxes'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -447,6 +471,8 @@ set edit:completion:arg-completer[rock] = {|@words|
         &'rock;help;config;path'= {
         }
         &'rock;help;config;edit'= {
+        }
+        &'rock;help;serve'= {
         }
         &'rock;help;completions'= {
         }

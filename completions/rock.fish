@@ -36,6 +36,7 @@ complete -c rock -n "__fish_rock_needs_command" -f -a "exec" -d 'Run code in a s
 complete -c rock -n "__fish_rock_needs_command" -f -a "provider" -d 'List, test and describe sandbox providers'
 complete -c rock -n "__fish_rock_needs_command" -f -a "env" -d 'Create and use runtime envs: standalone Python and Node.js with packages'
 complete -c rock -n "__fish_rock_needs_command" -f -a "config" -d 'Read and change the config file'
+complete -c rock -n "__fish_rock_needs_command" -f -a "serve" -d 'Serve the executor HTTP API (RAGFlow\'s sandbox executor manager) over rock\'s sandboxes'
 complete -c rock -n "__fish_rock_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c rock -n "__fish_rock_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rock -n "__fish_rock_using_subcommand exec" -s c -l code -d 'Code given inline instead of a file' -r
@@ -255,6 +256,24 @@ complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcom
 complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "path" -d 'Print the path of the config file in use'
 complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid'
 complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rock -n "__fish_rock_using_subcommand serve" -l listen -d 'Address to listen on; without a token only a loopback address is allowed' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l sandbox -d 'The provider whose sandboxes run the code' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l max-concurrency -d 'Programs that may run at once [default: the number of CPUs]' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l queue -d 'Requests that may wait for a free slot; beyond that they are refused as busy' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l queue-timeout -d 'How long a request may wait for a free slot before it is refused as busy' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l token-file -d 'File holding the API token [default: $SANDBOX_EXECUTOR_MANAGER_API_TOKEN]' -r -F
+complete -c rock -n "__fish_rock_using_subcommand serve" -l rate-limit -d 'Runs per minute for all callers together, such as 600/min or 10/s' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l max-timeout -d 'Largest timeout a request may ask for' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l max-memory -d 'Largest memory a request may ask for' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
+complete -c rock -n "__fish_rock_using_subcommand serve" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c rock -n "__fish_rock_using_subcommand serve" -l log-json -d 'Log one JSON object per line instead of text'
+complete -c rock -n "__fish_rock_using_subcommand serve" -s q -l quiet -d 'Print only the program\'s output and errors: no summary line'
+complete -c rock -n "__fish_rock_using_subcommand serve" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
+complete -c rock -n "__fish_rock_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c rock -n "__fish_rock_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c rock -n "__fish_rock_using_subcommand completions" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
 complete -c rock -n "__fish_rock_using_subcommand completions" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
 always\t''
@@ -263,12 +282,13 @@ complete -c rock -n "__fish_rock_using_subcommand completions" -s q -l quiet -d 
 complete -c rock -n "__fish_rock_using_subcommand completions" -s v -l verbose -d 'Say more about what rock does (sandbox, interpreter, limits)'
 complete -c rock -n "__fish_rock_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c rock -n "__fish_rock_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config completions help" -f -a "exec" -d 'Run code in a sandbox, calling main(**arguments) when the code defines it'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config completions help" -f -a "provider" -d 'List, test and describe sandbox providers'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config completions help" -f -a "env" -d 'Create and use runtime envs: standalone Python and Node.js with packages'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config completions help" -f -a "config" -d 'Read and change the config file'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config serve completions help" -f -a "exec" -d 'Run code in a sandbox, calling main(**arguments) when the code defines it'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config serve completions help" -f -a "provider" -d 'List, test and describe sandbox providers'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config serve completions help" -f -a "env" -d 'Create and use runtime envs: standalone Python and Node.js with packages'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config serve completions help" -f -a "config" -d 'Read and change the config file'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config serve completions help" -f -a "serve" -d 'Serve the executor HTTP API (RAGFlow\'s sandbox executor manager) over rock\'s sandboxes'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config serve completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c rock -n "__fish_rock_using_subcommand help; and not __fish_seen_subcommand_from exec provider env config serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "list" -d 'Show every provider and whether it can run code now'
 complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "test" -d 'Check a provider\'s health and run a tiny program in each of its languages'
 complete -c rock -n "__fish_rock_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "schema" -d 'Print a provider\'s config schema as JSON'

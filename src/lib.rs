@@ -15,5 +15,6 @@ pub mod process;
 pub mod provider;
 pub mod runtime_env;
 pub mod sandbox;
+pub mod server;
 pub mod settings;
 pub mod size;

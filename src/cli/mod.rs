@@ -8,6 +8,7 @@ mod config;
 mod env;
 mod exec;
 mod provider;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -68,6 +69,8 @@ pub enum Command {
     /// Read and change the config file
     #[command(subcommand)]
     Config(config::ConfigCommand),
+    /// Serve the executor HTTP API (RAGFlow's sandbox executor manager) over rock's sandboxes
+    Serve(serve::ServeArgs),
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
 }
@@ -189,6 +192,7 @@ fn dispatch(command: Command, context: &Context) -> Result<i32, Failure> {
         Command::Provider(command) => provider::run(command, context),
         Command::Env(command) => env::run(command, context),
         Command::Config(command) => config::run(command, context),
+        Command::Serve(args) => serve::run(args, context),
         Command::Completions(args) => completions::run(args),
     }
 }

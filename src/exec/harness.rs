@@ -77,12 +77,27 @@ pub enum HarnessMessage {
     NotSerializable,
     /// The program ran out of a resource the harness could see (MemoryError).
     Limit { limit: String },
+    /// What the program left in `./artifacts/`, sent last, on a line of its own.
+    Artifacts {
+        files: Vec<super::artifacts::Candidate>,
+    },
 }
 
 impl HarnessMessage {
-    /// `None` for an empty channel (a plain script) or for bytes the harness didn't write.
+    /// The messages on the channel, one JSON object per line; lines the harness didn't
+    /// write are skipped.
+    pub fn parse_all(bytes: &[u8]) -> Vec<HarnessMessage> {
+        bytes
+            .split(|b| *b == b'\n')
+            .filter_map(|line| serde_json::from_slice(line).ok())
+            .collect()
+    }
+
+    /// The first message, if any: the outcome of `main` (`None` for a plain script).
     pub fn parse(bytes: &[u8]) -> Option<HarnessMessage> {
-        serde_json::from_slice(bytes).ok()
+        Self::parse_all(bytes)
+            .into_iter()
+            .find(|m| !matches!(m, HarnessMessage::Artifacts { .. }))
     }
 }
 

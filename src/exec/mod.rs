@@ -1,6 +1,7 @@
 //! What a run is, whatever runs it: the language, the request, the harness and the result.
 
 pub mod arguments;
+pub mod artifacts;
 pub mod harness;
 mod language;
 pub mod render;

@@ -24,10 +24,24 @@ impl Status {
             Status::ProgramRunnerError => "program_runner_error",
         }
     }
+
+    pub const ALL: [Status; 6] = [
+        Status::Success,
+        Status::ProgramError,
+        Status::ResourceLimitExceeded,
+        Status::UnauthorizedAccess,
+        Status::RuntimeError,
+        Status::ProgramRunnerError,
+    ];
+
+    /// The status named `name` in the executor API's vocabulary.
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// Which limit ended a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LimitHit {
     Time,
@@ -74,6 +88,9 @@ pub struct ExecutionResult {
     pub truncated: Truncated,
     /// Provider, sandbox id, cpu time, peak memory, limit hit, how memory was held, …
     pub metadata: Map<String, Value>,
+    /// Files the program left in `./artifacts/` that the rules allow (`artifacts.rs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<super::artifacts::Artifact>,
 }
 
 impl ExecutionResult {

@@ -325,7 +325,24 @@ pub fn interpret(
     heap_limited: bool,
     had_arguments: bool,
 ) -> Result<ExecutionResult, ProviderError> {
-    let message = outcome.result.as_deref().and_then(HarnessMessage::parse);
+    let messages = outcome
+        .result
+        .as_deref()
+        .map(HarnessMessage::parse_all)
+        .unwrap_or_default();
+    let mut candidates = Vec::new();
+    let mut message = None;
+    for each in messages {
+        match each {
+            HarnessMessage::Artifacts { files } => candidates = files,
+            other if message.is_none() => message = Some(other),
+            _ => {}
+        }
+    }
+    let (artifacts, refused) = crate::exec::artifacts::select(candidates);
+    if !refused.is_empty() {
+        metadata.insert("artifacts_refused".into(), json!(refused));
+    }
     // The program can write the result channel itself; only believe `no_main` when there
     // were arguments.
     if message == Some(HarnessMessage::NoMain) && had_arguments {
@@ -398,6 +415,7 @@ pub fn interpret(
             stderr: outcome.stderr_truncated,
         },
         metadata,
+        artifacts,
     })
 }
 

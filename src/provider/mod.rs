@@ -1,6 +1,7 @@
 //! The Provider trait (RAGFlow's sandbox provider interface) and the registry.
 //! Nothing outside this module names a concrete provider.
 
+pub mod executor;
 pub mod gvisor;
 mod host;
 pub mod local;
@@ -134,6 +135,11 @@ pub const PROVIDERS: &[ProviderEntry] = &[
         name: "gvisor",
         aliases: &["runsc"],
         make: || Box::new(gvisor::GvisorProvider::default()),
+    },
+    ProviderEntry {
+        name: "executor",
+        aliases: &["self_managed"],
+        make: || Box::new(executor::ExecutorProvider::default()),
     },
 ];
 

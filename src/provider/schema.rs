@@ -80,6 +80,18 @@ impl ConfigField {
         self
     }
 
+    /// Masked by `rock config show` and never printed in errors.
+    pub fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
+    /// An environment variable that supplies the value when the config doesn't.
+    pub fn env(mut self, variable: &'static str) -> Self {
+        self.env = Some(variable);
+        self
+    }
+
     pub fn options(mut self, options: &[&'static str]) -> Self {
         self.options = Some(options.to_vec());
         self

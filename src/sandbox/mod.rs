@@ -25,8 +25,9 @@ use spec::{InitEvent, SandboxSpec, MAPPED, SANDBOX_GID, SANDBOX_UID};
 /// The host uid and gid the sandbox user maps to when rock runs as root.
 pub const ROOT_MODE_HOST_ID: u32 = 65534;
 
-/// Largest result value accepted from the harness.
-const RESULT_CAP: usize = 64 * 1024 * 1024;
+/// Largest result accepted from the harness: a value, and up to 10 artifacts of 10 MiB
+/// in base64.
+const RESULT_CAP: usize = 160 * 1024 * 1024;
 
 /// How long to wait for the pipes to close once the sandbox was killed.
 const KILL_GRACE: Duration = Duration::from_secs(5);

@@ -18,8 +18,9 @@ use super::spec::{SandboxSpec, SANDBOX_GID, SANDBOX_UID, WORK_DIR};
 /// The file inside the sandbox the harness writes its message to (rock reads it after).
 pub const RESULT_PATH: &str = "/rock/result";
 
-/// The largest result file rock reads back.
-const RESULT_CAP: u64 = 64 * 1024 * 1024;
+/// The largest result file rock reads back: a value, and up to 10 artifacts of 10 MiB in
+/// base64.
+const RESULT_CAP: u64 = 160 * 1024 * 1024;
 
 /// A bundle directory; removed with everything in it when dropped.
 #[derive(Debug)]

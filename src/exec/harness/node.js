@@ -17,12 +17,41 @@ const RESULT_FD = /^[0-9]+$/.test(result) ? Number(result) : fs.openSync(result,
 const MAIN = Symbol.for('rock.main');
 process.argv = [process.argv[0], codePath];
 
+// One message a line: the outcome of main, then the artifacts (at exit).
 function send(message) {
-  const data = Buffer.from(JSON.stringify(message));
+  const data = Buffer.from(`${JSON.stringify(message)}\n`);
   let offset = 0;
   while (offset < data.length) offset += fs.writeSync(RESULT_FD, data, offset);
-  fs.closeSync(RESULT_FD);
 }
+
+// What the program left in ./artifacts/ beside its code; rock decides what to keep.
+process.on('exit', () => {
+  const folder = path.join(path.dirname(codePath), 'artifacts');
+  let names;
+  try {
+    names = fs.readdirSync(folder).sort().slice(0, 32);
+  } catch (err) {
+    return;
+  }
+  const files = names.map((name) => {
+    const entry = { name };
+    try {
+      const info = fs.lstatSync(path.join(folder, name));
+      entry.size = info.size;
+      if (info.isFile() && info.size <= 10 * 1024 * 1024) {
+        entry.content_b64 = fs.readFileSync(path.join(folder, name)).toString('base64');
+      }
+    } catch (err) {
+      // Gone or unreadable: sent without content.
+    }
+    return entry;
+  });
+  try {
+    send({ kind: 'artifacts', files });
+  } catch (err) {
+    // The result channel is gone: nothing to tell.
+  }
+});
 
 // V8 raises this when memory outside its heap (a Buffer, an ArrayBuffer) can't be had.
 function outOfMemory(err) {

@@ -22,9 +22,20 @@ def _rock_run():
         os.close(gate)
 
     def send(message):
-        data = json.dumps(message, ensure_ascii=False, allow_nan=False).encode()
+        # One message a line: the outcome of main, then the artifacts.
+        data = json.dumps(message, ensure_ascii=False, allow_nan=False).encode() + b"\n"
         while data:
             data = data[os.write(result_fd, data):]
+
+    try:
+        return _run_code(code_path, args_path, send)
+    finally:
+        _send_artifacts(os.path.join(os.path.dirname(code_path), "artifacts"), send)
+
+
+def _run_code(code_path, args_path, send):
+    import json
+    import os
 
     with open(args_path, "rb") as f:
         raw = f.read()
@@ -74,6 +85,35 @@ def _rock_run():
         send({"kind": "not_serializable"})
         return 1
     return 0
+
+
+def _send_artifacts(folder, send):
+    """Sends what the program left in `folder`; rock decides what to keep."""
+    import os
+
+    try:
+        names = sorted(os.listdir(folder))[:32]
+    except OSError:
+        return
+    import base64
+    import stat
+
+    files = []
+    for name in names:
+        entry = {"name": name}
+        try:
+            info = os.lstat(os.path.join(folder, name))
+            entry["size"] = info.st_size
+            if stat.S_ISREG(info.st_mode) and info.st_size <= 10 * 1024 * 1024:
+                with open(os.path.join(folder, name), "rb") as f:
+                    entry["content_b64"] = base64.b64encode(f.read()).decode()
+        except OSError:
+            pass
+        files.append(entry)
+    try:
+        send({"kind": "artifacts", "files": files})
+    except OSError:
+        pass
 
 
 def _defines_main(tree):

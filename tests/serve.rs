@@ -1,0 +1,413 @@
+//! `rock serve`, called over HTTP on 127.0.0.1 as RAGFlow calls its executor manager, and
+//! `rock exec --provider executor` against it.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::serve::Server;
+use support::Rock;
+
+const HELLO: &str =
+    "def main(name):\n    print('hi', name)\n    return {'message': 'Hello ' + name}\n";
+
+#[test]
+fn health_and_a_run_with_its_result() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &[]);
+    for path in ["/", "/healthz"] {
+        assert_eq!(
+            server.request("GET", path, "", &[]),
+            (200, json!({"status": "ok"}))
+        );
+    }
+    let (status, body) = server.run("python", HELLO, json!({"arguments": {"name": "World"}}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "success");
+    assert_eq!(body["exit_code"], 0);
+    assert_eq!(body["stdout"], "hi World\n");
+    assert_eq!(
+        body["result"],
+        json!({"present": true, "value": {"message": "Hello World"}, "type": "json"})
+    );
+    // Every field of the API is there, null where it does not apply.
+    for field in [
+        "status",
+        "stdout",
+        "stderr",
+        "exit_code",
+        "detail",
+        "time_used_ms",
+        "memory_used_kb",
+        "resource_limit_type",
+        "unauthorized_access_type",
+        "runtime_error_type",
+        "artifacts",
+        "result",
+    ] {
+        assert!(body.get(field).is_some(), "no {field}: {body}");
+    }
+    assert!(body["time_used_ms"].as_f64().unwrap() > 0.0);
+    let (status, body) = server.run(
+        "nodejs",
+        "async function main(args) { return args.n * 2; }\n",
+        json!({"arguments": {"n": 21}}),
+    );
+    assert_eq!(
+        (status, body["result"]["value"].clone()),
+        (200, json!(42)),
+        "{body}"
+    );
+}
+
+#[test]
+fn every_status_and_exit_code_of_the_convention() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &[]);
+    // language, code, extra body fields, status, exit code, resource limit type
+    type Case<'a> = (&'a str, &'a str, Value, &'a str, i64, Option<&'a str>);
+    let cases: [Case; 6] = [
+        (
+            "python",
+            "import time\ntime.sleep(30)\n",
+            json!({"timeout": 1}),
+            "resource_limit_exceeded",
+            -124,
+            Some("time"),
+        ),
+        (
+            "python",
+            "x = bytearray(600 * 1024 * 1024)\n",
+            json!({}),
+            "resource_limit_exceeded",
+            -137,
+            Some("memory"),
+        ),
+        (
+            "python",
+            "def broken(:\n",
+            json!({}),
+            "program_error",
+            1,
+            None,
+        ),
+        (
+            "nodejs",
+            "process.exit(3)\n",
+            json!({}),
+            "program_error",
+            3,
+            None,
+        ),
+        (
+            "python",
+            "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n",
+            json!({}),
+            "runtime_error",
+            139,
+            None,
+        ),
+        (
+            "python",
+            "import ctypes\nctypes.CDLL(None).unshare(0x00020000)\n",
+            json!({}),
+            "unauthorized_access",
+            0,
+            None,
+        ),
+    ];
+    for (language, code, extra, status, exit_code, limit) in cases {
+        let (http, body) = server.run(language, code, extra);
+        assert_eq!(http, 200, "{code}: {body}");
+        assert_eq!(body["status"], status, "{code}: {body}");
+        assert_eq!(body["exit_code"], exit_code, "{code}: {body}");
+        assert_eq!(
+            body["resource_limit_type"].as_str(),
+            limit,
+            "{code}: {body}"
+        );
+        match status {
+            "program_error" => assert_eq!(body["runtime_error_type"], "nonzero_exit"),
+            "runtime_error" => assert_eq!(body["runtime_error_type"], "signalled"),
+            "unauthorized_access" => {
+                assert_eq!(body["unauthorized_access_type"], "disallowed_syscall")
+            }
+            _ => {}
+        }
+    }
+    let (_, body) = server.run("python", "def broken(:\n", json!({}));
+    assert!(
+        body["stderr"].as_str().unwrap().contains("SyntaxError"),
+        "{body}"
+    );
+}
+
+#[test]
+fn artifacts_come_back_and_bad_names_are_refused() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &[]);
+    let code = "import os\nos.makedirs('artifacts')\nopen('artifacts/plot.png', 'wb').write(b'\\x89PNG\\r\\n')\nopen('artifacts/..x.png', 'wb').write(b'x')\nopen('artifacts/notes.txt', 'w').write('x')\n";
+    let (status, body) = server.run("python", code, json!({}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["artifacts"],
+        json!([{"name": "plot.png", "mime_type": "image/png", "size": 6, "content_b64": "iVBORw0K"}])
+    );
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("`..x.png` refused"), "{detail}");
+    assert!(detail.contains("`notes.txt` refused"), "{detail}");
+}
+
+#[test]
+fn malformed_bodies_are_422() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &[]);
+    for body in [
+        "not json",
+        r#"{"language": "python"}"#,
+        r#"{"code_b64": "%%%", "language": "python"}"#,
+        r#"{"code_b64": "cHJpbnQoMSk=", "language": "cobol"}"#,
+        r#"{"code_b64": "cHJpbnQoMSk=", "language": "python", "timeout": 100000}"#,
+        r#"{"code_b64": "cHJpbnQoMSk=", "language": "python", "memory": "64t"}"#,
+        r#"{"code_b64": "cHJpbnQoMSk=", "language": "python", "surprise": 1}"#,
+    ] {
+        let (status, answer) = server.request("POST", "/run", body, &[]);
+        assert_eq!(status, 422, "{body}: {answer}");
+        assert!(answer["detail"].is_string(), "{answer}");
+    }
+}
+
+#[test]
+fn a_token_is_required_once_set_and_without_one_only_loopback_is_allowed() {
+    let rock = Rock::new();
+    let token = rock.file("token", "s3cret-token\n");
+    let server = Server::start(&rock, &["--token-file", token.to_str().unwrap()]);
+    let body = json!({"code_b64": "cHJpbnQoMSk=", "language": "python"}).to_string();
+    for headers in [
+        vec![],
+        vec![("Authorization", "Bearer wrong")],
+        vec![("X-Sandbox-Token", "s3cret-tokeN")],
+    ] {
+        let (status, _) = server.request("POST", "/run", &body, &headers);
+        assert_eq!(status, 401, "{headers:?}");
+    }
+    for headers in [
+        vec![("Authorization", "Bearer s3cret-token")],
+        vec![("X-Sandbox-Token", "s3cret-token")],
+    ] {
+        let (status, answer) = server.request("POST", "/run", &body, &headers);
+        assert_eq!(
+            (status, answer["stdout"].as_str()),
+            (200, Some("1\n")),
+            "{answer}"
+        );
+    }
+    // The health check stays open; metrics do not.
+    assert_eq!(server.request("GET", "/healthz", "", &[]).0, 200);
+    assert_eq!(server.request("GET", "/metrics", "", &[]).0, 401);
+
+    let output = rock.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_eq!(output.status.code(), Some(125));
+    let stderr = support::stderr_of(&output);
+    assert!(
+        stderr.contains("without a token rock serve listens on loopback only"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn busy_only_after_the_queue_deadline_and_the_rate_limit_is_429() {
+    let rock = Rock::new();
+    let server = Server::start(
+        &rock,
+        &[
+            "--max-concurrency",
+            "1",
+            "--queue",
+            "1",
+            "--queue-timeout",
+            "1",
+        ],
+    );
+    std::thread::scope(|scope| {
+        let long = scope.spawn(|| {
+            server.run(
+                "python",
+                "import time\ntime.sleep(4)\nprint('done')\n",
+                json!({}),
+            )
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        let started = Instant::now();
+        let (status, body) = server.run("python", "print(1)\n", json!({}));
+        let waited = started.elapsed();
+        assert_eq!(status, 200);
+        assert_eq!(body["exit_code"], -10, "{body}");
+        assert_eq!(body["status"], "program_runner_error");
+        assert_eq!(body["stderr"], "Container pool is busy");
+        assert!(
+            waited >= Duration::from_millis(900),
+            "refused after {waited:?}, before the deadline"
+        );
+        let (_, body) = long.join().unwrap();
+        assert_eq!(body["stdout"], "done\n", "{body}");
+    });
+    let (_, metrics) = server.raw("GET", "/metrics", "", &[]);
+    assert!(metrics.contains("rock_busy_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("rock_runs_total{status=\"success\"} 1"),
+        "{metrics}"
+    );
+
+    let limited = Server::start(&rock, &["--rate-limit", "2/min"]);
+    let answers: Vec<(u16, Value)> = (0..3)
+        .map(|_| limited.run("python", "print(1)\n", json!({})))
+        .collect();
+    assert_eq!(answers[0].0, 200);
+    assert_eq!(answers[1].0, 200);
+    assert_eq!(answers[2].0, 429, "{:?}", answers[2]);
+    assert_eq!(answers[2].1["exit_code"], -429);
+}
+
+#[test]
+fn sigterm_lets_a_running_program_finish_then_exits_0() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &[]);
+    std::thread::scope(|scope| {
+        let running = scope.spawn(|| {
+            server.run(
+                "python",
+                "import time\ntime.sleep(2)\nprint('finished')\n",
+                json!({}),
+            )
+        });
+        std::thread::sleep(Duration::from_millis(700));
+        unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+        let (status, body) = running.join().unwrap();
+        assert_eq!(
+            (status, body["stdout"].as_str()),
+            (200, Some("finished\n")),
+            "{body}"
+        );
+    });
+    let log = server.log();
+    assert_eq!(server.stop(), Some(0));
+    assert!(log.contains("shutting down"), "{log}");
+}
+
+#[test]
+fn no_sandbox_is_reused() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &["--max-concurrency", "1"]);
+    let code = "import os\nseen = os.listdir('/tmp') + os.listdir('/work')\nopen('/tmp/left-behind', 'w').write('x')\nopen('/work/left-behind', 'w').write('x')\nprint(sorted(n for n in seen if n.startswith('left')))\n";
+    for _ in 0..3 {
+        let (_, body) = server.run("python", code, json!({}));
+        assert_eq!(body["stdout"], "[]\n", "{body}");
+    }
+}
+
+#[test]
+fn a_thousand_runs_from_sixteen_clients_all_succeed() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &[]);
+    let code = "def main(i):\n    return {'i': i, 'square': i * i}\n";
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for client in 0..16 {
+            let (server, failures) = (&server, &failures);
+            scope.spawn(move || {
+                for n in 0..1000 / 16 + usize::from(client < 1000 % 16) {
+                    let i = client * 1000 + n;
+                    let (status, body) = server.run("python", code, json!({"arguments": {"i": i}}));
+                    let expected = json!({"i": i, "square": i * i});
+                    if status != 200
+                        || body["status"] != "success"
+                        || body["result"]["value"] != expected
+                    {
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{i}: {status} {body}"));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of 1000 failed, first: {:?}",
+        failures.len(),
+        failures.first()
+    );
+    let (_, metrics) = server.raw("GET", "/metrics", "", &[]);
+    assert!(
+        metrics.contains("rock_runs_total{status=\"success\"} 1000"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn rock_exec_through_the_executor_matches_local() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &[]);
+    let config = rock.file(
+        "executor.toml",
+        &format!(
+            "[providers.executor]\nendpoint = \"http://{}\"\n",
+            server.address
+        ),
+    );
+    let config = config.to_str().unwrap();
+    let cases: [(&str, &str, &[&str]); 6] = [
+        ("python", HELLO, &["--args", "name=World"]),
+        (
+            "nodejs",
+            "console.log('out'); console.error('err'); process.exit(3);\n",
+            &[],
+        ),
+        (
+            "python",
+            "import time\ntime.sleep(30)\n",
+            &["--timeout", "1"],
+        ),
+        ("python", "x = bytearray(600 * 1024 * 1024)\n", &[]),
+        ("python", "def broken(:\n", &[]),
+        ("python", "print('no main')\n", &["--args", "x=1"]),
+    ];
+    for (language, code, extra) in cases {
+        let run = |provider: &str| {
+            let mut args = vec![
+                "--config",
+                config,
+                "exec",
+                "--provider",
+                provider,
+                "--lang",
+                language,
+                "--code",
+                code,
+            ];
+            args.extend_from_slice(extra);
+            let output = rock.run(&args);
+            (
+                output.status.code(),
+                support::stdout_of(&output),
+                support::stderr_of(&output),
+            )
+        };
+        let (local, executor) = (run("local"), run("executor"));
+        assert_eq!(
+            executor.0, local.0,
+            "{code}: exit codes differ: {executor:?} {local:?}"
+        );
+        assert_eq!(executor.1, local.1, "{code}: stdout differs");
+        if local.0 == Some(125) {
+            // rock's own refusal: the same sentence.
+            assert_eq!(executor.2.lines().next(), local.2.lines().next(), "{code}");
+        }
+    }
+    let output = rock.run(&["--config", config, "provider", "test", "self_managed"]);
+    assert!(output.status.success(), "{}", support::stderr_of(&output));
+}
