@@ -1404,7 +1404,7 @@ _rock() {
             return 0
             ;;
         rock__subcmd__serve)
-            opts="-q -v -h -V --listen --sandbox --max-concurrency --queue --queue-timeout --token-file --rate-limit --max-timeout --max-memory --log-json --config --quiet --verbose --color --help --version"
+            opts="-q -v -h -V --listen --sandbox --pool --max-concurrency --queue --queue-timeout --token-file --rate-limit --max-timeout --max-memory --log-json --config --quiet --verbose --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1415,6 +1415,10 @@ _rock() {
                     return 0
                     ;;
                 --sandbox)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pool)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -411,3 +411,44 @@ fn rock_exec_through_the_executor_matches_local() {
     let output = rock.run(&["--config", config, "provider", "test", "self_managed"]);
     assert!(output.status.success(), "{}", support::stderr_of(&output));
 }
+
+#[test]
+fn warm_sandboxes_take_requests_with_their_own_timeout_and_memory() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &["--pool", "2", "--max-concurrency", "1"]);
+    // Let the pool fill, and outlive the timeout the next request asks for: a warm
+    // sandbox's clock starts with its request.
+    std::thread::sleep(Duration::from_millis(2500));
+    let (_, body) = server.run("python", "print('quick')\n", json!({"timeout": 1}));
+    assert_eq!(
+        (body["status"].as_str(), body["stdout"].as_str()),
+        (Some("success"), Some("quick\n")),
+        "{body}"
+    );
+    let grow = "x = bytearray(100 * 1024 * 1024)\nprint('allocated')\n";
+    let (_, body) = server.run("python", grow, json!({"memory": "64m"}));
+    assert_eq!(
+        (
+            body["exit_code"].clone(),
+            body["resource_limit_type"].clone()
+        ),
+        (json!(-137), json!("memory")),
+        "{body}"
+    );
+    let (_, body) = server.run("python", grow, json!({}));
+    assert_eq!(body["stdout"], "allocated\n", "{body}");
+    let (_, body) = server.run("nodejs", "console.log(process.argv.length)\n", json!({}));
+    assert_eq!(body["status"], "success", "{body}");
+    let (_, metrics) = server.raw("GET", "/metrics", "", &[]);
+    let warm = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("rock_warm_runs_total "))
+        .and_then(|n| n.parse::<u64>().ok());
+    assert_eq!(warm, Some(4), "{metrics}");
+    // Shutting down takes the idle warm sandboxes with it: their cgroups, which can only
+    // be removed once no process is left in them, are gone.
+    let pid = server.child.id();
+    assert!(!support::cgroups_of_rock(pid).is_empty() || !support::is_root());
+    assert_eq!(server.stop(), Some(0));
+    assert_eq!(support::cgroups_of_rock(pid), Vec::<String>::new());
+}

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::{Context, Failure};
 use crate::config::{keys, process_env};
+use crate::exec::Language;
 use crate::provider;
 use crate::server::{self, admission, ServeOptions, TOKEN_ENV};
 use crate::settings::{RunFlags, RunSettings};
@@ -20,6 +21,10 @@ pub struct ServeArgs {
     /// The provider whose sandboxes run the code
     #[arg(long, default_value = "local", value_name = "PROVIDER")]
     pub sandbox: String,
+    /// Warm sandboxes to keep ready per language [default: serve.pool.python and
+    /// serve.pool.nodejs in the config, 4 and 2]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=256))]
+    pub pool: Option<u16>,
     /// Programs that may run at once [default: the number of CPUs]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrency: Option<u16>,
@@ -84,8 +89,21 @@ pub fn run(args: ServeArgs, context: &Context) -> Result<i32, Failure> {
         .max_concurrency
         .map(usize::from)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let mut pool = Vec::new();
+    for language in Language::ALL {
+        let size = match args.pool {
+            Some(size) => usize::from(size),
+            None => context
+                .config
+                .value(&format!("serve.pool.{}", language.name()), &process_env)?
+                .and_then(|v| v.as_integer())
+                .unwrap_or(0) as usize,
+        };
+        pool.push((language, size));
+    }
     let options = ServeOptions {
-        provider,
+        provider: std::sync::Arc::from(provider),
+        pool,
         max_concurrency,
         queue_size: args.queue,
         queue_timeout,

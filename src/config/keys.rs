@@ -158,7 +158,7 @@ fn json_to_toml(value: &serde_json::Value) -> Option<toml::Value> {
     toml::Value::try_from(value).ok()
 }
 
-/// The keys of the built-in sections: `[default]`, `[languages.*]`, `[runtime_envs]`.
+/// The keys of the built-in sections: `[default]`, `[languages.*]`, `[runtime_envs]`, `[serve]`.
 pub fn builtin() -> Vec<KeySpec> {
     vec![
         KeySpec::new(
@@ -244,6 +244,24 @@ pub fn builtin() -> Vec<KeySpec> {
             Kind::Url,
             "The npm registry used inside runtime envs",
         ),
+        KeySpec::new(
+            "serve.pool.python",
+            Kind::Integer {
+                min: Some(0),
+                max: Some(256),
+            },
+            "Warm Python sandboxes `rock serve` keeps ready (local sandbox); `--pool` overrides",
+        )
+        .default(4),
+        KeySpec::new(
+            "serve.pool.nodejs",
+            Kind::Integer {
+                min: Some(0),
+                max: Some(256),
+            },
+            "Warm Node.js sandboxes `rock serve` keeps ready (local sandbox); `--pool` overrides",
+        )
+        .default(2),
     ]
 }
 

@@ -200,6 +200,7 @@ fn execute(
             cgroup_processes: host_processes(settings.limits.max_processes),
             why_cgroup: "gVisor needs one, as it does not enforce RLIMIT_DATA: run rock as \
                          root or inside a delegated cgroup v2 subtree",
+            warm: false,
         },
     )?;
     metadata.insert(

@@ -205,6 +205,9 @@ pub struct Wiring {
     pub cgroup_processes: u64,
     /// Why a run can't go without a cgroup when memory enforcement is `cgroup`.
     pub why_cgroup: &'static str,
+    /// A warm sandbox: the harness gets its code and arguments through the gate later,
+    /// so the spec holds neither.
+    pub warm: bool,
 }
 
 /// Makes the cgroup and the spec of one run of `request`.
@@ -283,24 +286,22 @@ pub fn prepare(
             &extra_flags,
             &code_path,
             wiring.result,
-            wiring.attached_late && cgroup.is_some(),
+            wiring.warm || (wiring.attached_late && cgroup.is_some()),
         ),
         env: base_env(interpreter.executable.parent()),
         ro_binds,
-        files: vec![
-            SandboxFile {
-                path: format!("{RUN_DIR}/{}", harness::file_name(language)),
-                contents: harness::source(language).to_string(),
-            },
-            SandboxFile {
-                path: format!("{RUN_DIR}/args.json"),
-                contents: args,
-            },
-            SandboxFile {
-                path: code_path,
-                contents: request.code.clone(),
-            },
-        ],
+        files: [
+            (
+                format!("{RUN_DIR}/{}", harness::file_name(language)),
+                harness::source(language).to_string(),
+            ),
+            (format!("{RUN_DIR}/args.json"), args),
+            (code_path, request.code.clone()),
+        ]
+        .into_iter()
+        .take(if wiring.warm { 1 } else { 3 })
+        .map(|(path, contents)| SandboxFile { path, contents })
+        .collect(),
         network: request.network,
         limits: limits.process_limits(
             cpu_seconds,

@@ -2,6 +2,7 @@
 //! around the host's own interpreter. No daemon, no external binary.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -121,25 +122,61 @@ impl Provider for LocalProvider {
         host::create_instance(language, &self.settings.context).await
     }
 
+    /// A warm sandbox: built, its interpreter started and the harness loaded, waiting at
+    /// the gate for a request that `template` bounds.
+    async fn prepare_instance(
+        &self,
+        template: &ExecRequest,
+    ) -> Result<Option<Instance>, ProviderError> {
+        let instance = self.create_instance(template.language).await?;
+        let interpreter = host::interpreter_of(&instance)?;
+        let settings = self.settings.clone();
+        let template = template.clone();
+        let id = instance.id.clone();
+        let warm =
+            on_spawner_thread(move || warm_up(&settings, interpreter, &id, &template)).await??;
+        Ok(Some(Instance {
+            state: Arc::new(warm),
+            ..instance
+        }))
+    }
+
     async fn execute_code(
         &self,
         instance: &Instance,
         request: &ExecRequest,
         mut sink: Sink,
     ) -> Result<ExecutionResult, ProviderError> {
-        let interpreter = host::interpreter_of(instance)?;
         let settings = self.settings.clone();
         let request = request.clone();
         let id = instance.id.clone();
+        if let Some(warm) = instance.state.downcast_ref::<Warm>() {
+            if let Some(run) = warm.take_for(&request) {
+                return blocking(move || run.execute(&request, sink.as_mut()))
+                    .await
+                    .map_err(|e| ProviderError::Unavailable(e.to_string()))?;
+            }
+            // A request the warm sandbox can't take runs in a fresh one.
+            let interpreter = warm.interpreter.clone();
+            return blocking(move || {
+                execute(&settings, &interpreter, &id, &request, sink.as_mut())
+            })
+            .await
+            .map_err(|e| ProviderError::Unavailable(e.to_string()))?;
+        }
+        let interpreter = host::interpreter_of(instance)?;
         blocking(move || execute(&settings, &interpreter, &id, &request, sink.as_mut()))
             .await
             .map_err(|e| ProviderError::Unavailable(e.to_string()))?
     }
 
-    /// Every run's sandbox is gone when `execute_code` returns: processes, mounts and
-    /// cgroup die with it, so an instance holds nothing to release.
-    async fn destroy_instance(&self, _instance: Instance) -> Result<(), ProviderError> {
-        Ok(())
+    /// A cold run's sandbox is gone when `execute_code` returns: processes, mounts and
+    /// cgroup die with it. A warm instance's sandbox (used or not) and cgroup go now.
+    async fn destroy_instance(&self, instance: Instance) -> Result<(), ProviderError> {
+        // Removing a cgroup may wait for its last process to be gone.
+        blocking(move || drop(instance))
+            .await
+            .map_err(|e| ProviderError::Unavailable(e.to_string()))
     }
 }
 
@@ -166,11 +203,13 @@ fn execute(
             attached_late: true,
             cgroup_processes: settings.limits.max_processes,
             why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
+            warm: false,
         },
     )?;
     spec.seccomp = settings.seccomp;
     spec.landlock = settings.landlock;
     metadata.insert("landlock".into(), json!(landlock_state(settings)));
+    let cgroup = cgroup.map(std::sync::Arc::new);
     let outcome = sandbox::run(
         SandboxRun {
             spec,
@@ -178,14 +217,188 @@ fn execute(
             output_cap: request.output_cap,
             stdin: request.stdin.clone(),
             helper: settings.helper.clone(),
-            cgroup: cgroup.as_ref(),
+            cgroup: cgroup.clone(),
         },
         sink,
     )
     .map_err(host::provider_error)?;
+    // The last reference: the cgroup is removed now.
     drop(cgroup);
     let had_arguments = request.arguments.as_ref().is_some_and(|a| !a.is_empty());
     host::interpret(outcome, metadata, heap_limited, had_arguments)
+}
+
+/// Threads that start warm sandboxes.
+const SPAWNER_THREADS: usize = 4;
+
+/// Runs `work` on one of a few threads that live as long as rock. A sandbox's helper dies with the
+/// thread that started it (its parent-death signal), and the async runtime's blocking
+/// threads end when idle: a warm sandbox started on one would die while it waits.
+async fn on_spawner_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ProviderError> {
+    type Job = Box<dyn FnOnce() + Send>;
+    static SPAWNER: std::sync::OnceLock<std::sync::Mutex<std::sync::mpsc::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = Arc::new(std::sync::Mutex::new(queue));
+        // A few, so that one warm-up's waits (a cgroup move waits for the kernel) overlap
+        // with another's work.
+        for n in 0..SPAWNER_THREADS {
+            let queue = Arc::clone(&queue);
+            let _ = std::thread::Builder::new()
+                .name(format!("rock-warm-{n}"))
+                .spawn(move || loop {
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => break,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => break,
+                    }
+                });
+        }
+        std::sync::Mutex::new(jobs)
+    });
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = answer.send(work());
+    });
+    let gone = || ProviderError::Unavailable("the warm sandbox thread is gone".into());
+    spawner
+        .lock()
+        .map_err(|_| gone())?
+        .send(job)
+        .map_err(|_| gone())?;
+    answered.await.map_err(|_| gone())
+}
+
+/// A sandbox made before its request: the interpreter runs and waits at the gate.
+struct Warm {
+    started: std::sync::Mutex<Option<sandbox::Started>>,
+    cgroup: Option<Arc<sandbox::Cgroup>>,
+    interpreter: Interpreter,
+    metadata: serde_json::Map<String, serde_json::Value>,
+    heap_limited: bool,
+    memory_bytes: u64,
+    network: bool,
+}
+
+/// A warm sandbox taken for one request.
+struct WarmRun {
+    started: sandbox::Started,
+    cgroup: Option<Arc<sandbox::Cgroup>>,
+    /// The cgroup's memory limit as made; a request may ask for another.
+    memory_bytes: u64,
+    metadata: serde_json::Map<String, serde_json::Value>,
+    heap_limited: bool,
+}
+
+impl Warm {
+    /// The sandbox, for a request it can take: the same network, and the same memory
+    /// unless a cgroup can be given another limit. Each sandbox is taken once.
+    fn take_for(&self, request: &ExecRequest) -> Option<WarmRun> {
+        if request.network != self.network
+            || (self.cgroup.is_none() && request.memory_bytes != self.memory_bytes)
+        {
+            return None;
+        }
+        let started = self.started.lock().ok()?.take()?;
+        Some(WarmRun {
+            started,
+            cgroup: self.cgroup.clone(),
+            memory_bytes: self.memory_bytes,
+            metadata: self.metadata.clone(),
+            heap_limited: self.heap_limited,
+        })
+    }
+}
+
+/// Builds a warm sandbox for requests like `template`.
+fn warm_up(
+    settings: &Settings,
+    interpreter: Interpreter,
+    id: &str,
+    template: &ExecRequest,
+) -> Result<Warm, ProviderError> {
+    let Prepared {
+        cgroup,
+        mut spec,
+        mut metadata,
+        heap_limited,
+    } = host::prepare(
+        "local",
+        &settings.limits,
+        &interpreter,
+        id,
+        template,
+        Wiring {
+            result: harness::RESULT_FD,
+            attached_late: true,
+            cgroup_processes: settings.limits.max_processes,
+            why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
+            warm: true,
+        },
+    )?;
+    spec.seccomp = settings.seccomp;
+    spec.landlock = settings.landlock;
+    metadata.insert("landlock".into(), json!(landlock_state(settings)));
+    metadata.insert("warm".into(), json!(true));
+    let cgroup = cgroup.map(Arc::new);
+    let mut started = sandbox::start(
+        SandboxRun {
+            spec,
+            timeout: template.timeout,
+            output_cap: template.output_cap,
+            stdin: None,
+            helper: settings.helper.clone(),
+            cgroup: cgroup.clone(),
+        },
+        true,
+    )
+    .map_err(host::provider_error)?;
+    started
+        .ready(Duration::from_secs(30))
+        .map_err(host::provider_error)?;
+    Ok(Warm {
+        started: std::sync::Mutex::new(Some(started)),
+        cgroup,
+        interpreter,
+        metadata,
+        heap_limited,
+        memory_bytes: template.memory_bytes,
+        network: template.network,
+    })
+}
+
+impl WarmRun {
+    /// Hands the request to the waiting harness and runs it to its end.
+    fn execute(
+        mut self,
+        request: &ExecRequest,
+        sink: &mut (dyn OutputSink + Send),
+    ) -> Result<ExecutionResult, ProviderError> {
+        if let (Some(cgroup), true) = (&self.cgroup, request.memory_bytes != self.memory_bytes) {
+            cgroup
+                .set_memory_limit(request.memory_bytes)
+                .map_err(ProviderError::Unavailable)?;
+        }
+        let message = json!({
+            "file": request.sandbox_file_name(),
+            "code": request.code,
+            "arguments": request.arguments,
+        })
+        .to_string();
+        let deadline = std::time::Instant::now() + request.timeout;
+        let outcome = self
+            .started
+            .finish(Some(message.as_bytes()), deadline, sink)
+            .map_err(host::provider_error)?;
+        let had_arguments = request.arguments.as_ref().is_some_and(|a| !a.is_empty());
+        host::interpret(outcome, self.metadata, self.heap_limited, had_arguments)
+    }
 }
 
 fn landlock_state(settings: &Settings) -> String {

@@ -101,6 +101,18 @@ pub trait Provider: Send + Sync {
 
     async fn create_instance(&self, language: Language) -> Result<Instance, ProviderError>;
 
+    /// Makes an instance ahead of a request: for `local`, a sandbox whose interpreter
+    /// already runs and waits for its code, so that `execute_code` pays for neither (a
+    /// warm pool's member). `template` bounds the requests it can take: its language,
+    /// network and memory, and its timeout as the largest. `Ok(None)` where a provider
+    /// has nothing to make ahead, the default.
+    async fn prepare_instance(
+        &self,
+        _template: &ExecRequest,
+    ) -> Result<Option<Instance>, ProviderError> {
+        Ok(None)
+    }
+
     /// Runs `request` in `instance`, streaming output to `sink` where the provider can.
     async fn execute_code(
         &self,
@@ -188,6 +200,18 @@ pub async fn run_once(
         )));
     }
     let instance = provider.create_instance(request.language).await?;
+    run_in(provider, instance, request, sink).await
+}
+
+/// Runs one request in `instance` (made ahead, or just now), then destroys it, also when
+/// execute fails. (`rock serve` answers before it destroys, with `execute_code` and
+/// `destroy_instance` of its own.)
+pub async fn run_in(
+    provider: &dyn Provider,
+    instance: Instance,
+    request: &ExecRequest,
+    sink: Sink,
+) -> Result<ExecutionResult, ProviderError> {
     let result = provider.execute_code(&instance, request, sink).await;
     let destroyed = provider.destroy_instance(instance).await;
     let result = result?;

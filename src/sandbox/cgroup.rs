@@ -206,6 +206,30 @@ impl Cgroup {
         Duration::from_millis(used * 1000 / ticks)
     }
 
+    /// Changes the memory limit (a warm sandbox's, for its request). On v1 the swap
+    /// limit, where there is one, must never be below the memory limit, so the order of
+    /// the two writes depends on the direction.
+    pub fn set_memory_limit(&self, bytes: u64) -> Result<(), String> {
+        match &self.layout {
+            Layout::V2 { dir } => self.write(dir, "memory.max", bytes),
+            Layout::V1 { memory, .. } => {
+                let swap = memory.join("memory.memsw.limit_in_bytes");
+                let current: u64 = fs::read_to_string(memory.join("memory.limit_in_bytes"))
+                    .ok()
+                    .and_then(|t| t.trim().parse().ok())
+                    .unwrap_or(u64::MAX);
+                if bytes < current {
+                    self.write(memory, "memory.limit_in_bytes", bytes)?;
+                    let _ = fs::write(&swap, bytes.to_string());
+                } else {
+                    let _ = fs::write(&swap, bytes.to_string());
+                    self.write(memory, "memory.limit_in_bytes", bytes)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Kills every process in the cgroup.
     pub fn kill_all(&self) {
         for dir in self.dirs() {

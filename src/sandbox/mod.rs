@@ -17,6 +17,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use cgroup::Cgroup;
@@ -50,14 +51,14 @@ impl OutputSink for NoSink {
     fn output(&mut self, _: Stream, _: &[u8]) {}
 }
 
-pub struct SandboxRun<'a> {
+pub struct SandboxRun {
     pub spec: SandboxSpec,
     pub timeout: Duration,
     pub output_cap: usize,
     pub stdin: Option<Vec<u8>>,
     /// The rock binary that acts as the sandbox helper.
     pub helper: PathBuf,
-    pub cgroup: Option<&'a Cgroup>,
+    pub cgroup: Option<Arc<Cgroup>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,12 +105,39 @@ impl SandboxError {
 }
 
 /// Runs the program described by `run.spec` to its end, its timeout or its death.
-pub fn run(
-    mut run: SandboxRun<'_>,
-    sink: &mut dyn OutputSink,
-) -> Result<SandboxOutcome, SandboxError> {
+pub fn run(run: SandboxRun, sink: &mut dyn OutputSink) -> Result<SandboxOutcome, SandboxError> {
+    let timeout = run.timeout;
+    let mut started = start(run, false)?;
+    let deadline = started.start + timeout;
+    started.finish(None, deadline, sink)
+}
+
+/// A sandbox that is being built or runs its program: the helper, the channels, and
+/// what the init reported so far.
+pub struct Started {
+    start: Instant,
+    helper_pid: i32,
+    guard: HelperGuard,
+    pump: Pump,
+    /// stdout, stderr, the result channel and the control socket.
+    fds: [Source; 4],
+    state: Reports,
+    control_buf: Vec<u8>,
+    gate: Option<OwnedFd>,
+    attacher: Option<std::thread::JoinHandle<Result<(), String>>>,
+    /// A warm sandbox: the program waits at the gate for its request, which `finish`
+    /// sends; the cgroup move is done by `ready`.
+    warm: bool,
+    attached: Option<Result<(), String>>,
+    failure: Option<SandboxError>,
+    cgroup: Option<Arc<Cgroup>>,
+}
+
+/// Starts the helper and sends it the spec: the sandbox builds itself from here. A warm
+/// sandbox's program waits at its gate for a request (see [`Started::finish`]).
+pub fn start(mut run: SandboxRun, warm: bool) -> Result<Started, SandboxError> {
     let start = Instant::now();
-    run.spec.gated = run.cgroup.is_some();
+    run.spec.gated = warm || run.cgroup.is_some();
     let with_stdin = run.stdin.is_some();
     let (helper, preforked) = match helper::take_preforked(&run.helper, run.spec.network) {
         Some(mut helper) => {
@@ -134,10 +162,8 @@ pub fn run(
         gate: gate_write,
         mapping,
     } = helper;
-    let mut gate = Some(gate_write);
-    let mut attacher: Option<std::thread::JoinHandle<Result<(), String>>> = None;
     // From here on, any early return must not leave the helper behind.
-    let mut guard = HelperGuard {
+    let guard = HelperGuard {
         pid: Some(helper_pid),
         // A pre-forked helper belongs to a one-shot `rock exec`, which exits right after the
         // run: the helper's zombie goes to the system's init, and no thread is spent on it.
@@ -173,9 +199,7 @@ pub fn run(
             let _ = std::fs::File::from(stdin).write_all(&data);
         });
     }
-
-    let mut pump = Pump::new(run.output_cap);
-    let mut fds = [
+    let fds = [
         Source::new(Some(stdout), Channel::Stdout),
         Source::new(Some(stderr), Channel::Stderr),
         Source::new(Some(result_read), Channel::Result),
@@ -189,41 +213,35 @@ pub fn run(
             set_nonblocking(fd.as_raw_fd());
         }
     }
+    Ok(Started {
+        start,
+        helper_pid,
+        guard,
+        pump: Pump::new(run.output_cap),
+        fds,
+        state: Reports::default(),
+        control_buf: Vec::new(),
+        gate: Some(gate_write),
+        attacher: None,
+        warm,
+        attached: None,
+        failure: None,
+        cgroup: run.cgroup,
+    })
+}
 
-    let deadline = start + run.timeout;
-    let mut killed_at: Option<Instant> = None;
-    let mut timed_out = false;
-    let mut state = Reports::default();
-    let mut failure: Option<SandboxError> = None;
-    let mut control_buf = Vec::new();
-    let mut interrupted: Option<i32> = None;
+impl Started {
+    /// Whether the program's pipes are open or a process of the sandbox is left.
+    fn running(&self) -> bool {
+        self.fds[..3].iter().any(|s| s.fd.is_some())
+            || (self.fds[3].fd.is_some() && !self.state.init_gone())
+    }
 
-    // Done when the program's pipes are closed and no sandboxed process is left: the init
-    // reports `Exited` only after killing and reaping the rest, and the helper reports
-    // `InitDied` when the init ended without that.
-    while fds[..3].iter().any(|s| s.fd.is_some()) || (fds[3].fd.is_some() && !state.init_gone()) {
-        let init_pid = state.init_pid;
-        let now = Instant::now();
-        if let (None, Some(signal)) = (interrupted, crate::interrupt::received()) {
-            interrupted = Some(signal);
-            kill_sandbox(init_pid, helper_pid);
-            killed_at.get_or_insert(now);
-        }
-        if killed_at.is_none() && now >= deadline {
-            timed_out = state.exited.is_none();
-            kill_sandbox(init_pid, helper_pid);
-            killed_at = Some(now);
-        }
-        if let Some(at) = killed_at {
-            if now.duration_since(at) > KILL_GRACE {
-                break;
-            }
-        }
-        let wait = match killed_at {
-            Some(at) => (at + KILL_GRACE).saturating_duration_since(now),
-            None => deadline.saturating_duration_since(now),
-        };
-        let mut pollfds: Vec<libc::pollfd> = fds
+    /// One wait for events (at most `wait`), then what they say: output to the pump and
+    /// the sink, reports from the init. Err when polling failed.
+    fn step(&mut self, wait: Duration, sink: &mut dyn OutputSink) -> Result<(), SandboxError> {
+        let mut pollfds: Vec<libc::pollfd> = self
+            .fds
             .iter()
             .filter_map(|s| s.fd.as_ref())
             .map(|fd| libc::pollfd {
@@ -243,100 +261,205 @@ pub fn run(
         let ready = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as _, millis) };
         if ready < 0 {
             if nix::errno::Errno::last() == nix::errno::Errno::EINTR {
-                continue;
+                return Ok(());
             }
-            failure.get_or_insert(SandboxError::io("poll failed", nix::errno::Errno::last()));
-            kill_sandbox(init_pid, helper_pid);
-            break;
+            return Err(SandboxError::io("poll failed", nix::errno::Errno::last()));
         }
         let mut polled = pollfds.iter();
-        for source in fds.iter_mut().filter(|s| s.fd.is_some()) {
+        for source in self.fds.iter_mut().filter(|s| s.fd.is_some()) {
             let pollfd = polled.next().expect("one pollfd per open source");
             if pollfd.revents == 0 {
                 continue;
             }
             let chunk = source.read();
             match source.channel {
-                Channel::Stdout => pump.take(Stream::Stdout, &chunk, sink),
-                Channel::Stderr => pump.take(Stream::Stderr, &chunk, sink),
-                Channel::Result => pump.take_result(&chunk),
-                Channel::Control => control_buf.extend_from_slice(&chunk),
+                Channel::Stdout => self.pump.take(Stream::Stdout, &chunk, sink),
+                Channel::Stderr => self.pump.take(Stream::Stderr, &chunk, sink),
+                Channel::Result => self.pump.take_result(&chunk),
+                Channel::Control => self.control_buf.extend_from_slice(&chunk),
             }
         }
-        while let Some(end) = control_buf.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = control_buf.drain(..=end).collect();
+        while let Some(end) = self.control_buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.control_buf.drain(..=end).collect();
             let Ok(event) = serde_json::from_slice::<InitEvent>(&line) else {
                 continue;
             };
             match event {
                 InitEvent::SetupError { message } => {
-                    failure.get_or_insert(SandboxError::Setup(message));
+                    self.failure.get_or_insert(SandboxError::Setup(message));
                 }
                 InitEvent::ExecError { errno } => {
-                    failure.get_or_insert(SandboxError::Exec { errno });
+                    self.failure.get_or_insert(SandboxError::Exec { errno });
                 }
-                InitEvent::Forked => state.forked = Some(start.elapsed()),
-                other => state.record(other),
+                InitEvent::Forked => self.state.forked = Some(self.start.elapsed()),
+                other => self.state.record(other),
             }
         }
-        if let (None, Some(_), Some(init), Some(cgroup)) =
-            (&attacher, state.forked, state.init_pid, run.cgroup)
-        {
+        if let (false, None, Some(_), Some(init), Some(cgroup)) = (
+            self.warm,
+            &self.attacher,
+            self.state.forked,
+            self.state.init_pid,
+            &self.cgroup,
+        ) {
             // The program starts its interpreter while it is moved into the cgroup; the
             // harness runs no user code before the gate byte says the move is done.
-            attacher = Some(spawn_attacher(cgroup.procs_files(), init, gate.take()));
+            self.attacher = Some(spawn_attacher(cgroup.procs_files(), init, self.gate.take()));
         }
-    }
-    // The init's pid may be reused once it is gone; only the helper (our child) is safe to kill.
-    guard.reap();
-    drop(gate);
-    let attached = attacher.map(|a| {
-        a.join()
-            .unwrap_or_else(|_| Err("the cgroup thread failed".into()))
-    });
-    if let Some(signal) = interrupted {
-        return Err(SandboxError::Interrupted { signal });
-    }
-    // A program that ended before it could be moved needs no cgroup; otherwise it was killed.
-    if let (Some(Err(message)), None) = (attached, state.exited) {
-        failure.get_or_insert(SandboxError::Setup(message));
-    }
-    let wall = start.elapsed();
-    if let Some(err) = failure {
-        return Err(err);
+        Ok(())
     }
 
-    let oom_killed = run.cgroup.is_some_and(|c| c.oom_killed());
-    let peak_memory = run.cgroup.and_then(|c| c.peak_memory());
-    let cgroup_cpu = run.cgroup.and_then(|c| c.cpu_time());
-    let (termination, cpu, rss) = match (timed_out, state.exited, state.init_died) {
-        (true, _, _) => (Termination::TimedOut, None, None),
-        (false, Some((status, cpu, rss)), _) => (
-            decode_status(status),
-            Some(Duration::from_micros(cpu)),
-            Some(rss * 1024),
-        ),
-        (false, None, Some(status)) => (decode_status(status), None, None),
-        (false, None, None) => {
-            return Err(SandboxError::Setup(
-                "the sandbox ended without reporting the program's exit".into(),
-            ))
+    /// For a warm sandbox: waits until its program runs (inside its cgroup, if it has one)
+    /// and waits at the gate. Err if the sandbox failed on the way.
+    pub fn ready(&mut self, within: Duration) -> Result<(), SandboxError> {
+        let deadline = Instant::now() + within;
+        while self.state.forked.is_none() || self.state.init_pid.is_none() {
+            if let Some(err) = self.failure.take() {
+                return Err(err);
+            }
+            if !self.running() {
+                return Err(SandboxError::Setup(
+                    "the sandbox ended before its program started".into(),
+                ));
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(SandboxError::Setup(
+                    "the sandbox was not ready in time".into(),
+                ));
+            }
+            self.step(deadline - now, &mut NoSink)?;
         }
-    };
-    Ok(SandboxOutcome {
-        termination,
-        oom_killed,
-        stdout: pump.stdout,
-        stderr: pump.stderr,
-        stdout_truncated: pump.stdout_truncated,
-        stderr_truncated: pump.stderr_truncated,
-        result: pump.result_seen.then_some(pump.result),
-        wall,
-        setup: state.forked,
-        cpu: cgroup_cpu.or(cpu),
-        peak_memory: peak_memory.or(rss),
-        denied_syscalls: state.denied,
-    })
+        if let (Some(cgroup), Some(init)) = (&self.cgroup, self.state.init_pid) {
+            let moved = program_pid(init).and_then(|pid| {
+                cgroup::attach(&cgroup.procs_files(), pid).inspect_err(|_| unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                })
+            });
+            self.attached = Some(moved.clone());
+            moved.map_err(SandboxError::Setup)?;
+        }
+        Ok(())
+    }
+
+    /// The run's cgroup, for limits set per request before [`finish`](Self::finish).
+    pub fn cgroup(&self) -> Option<&Cgroup> {
+        self.cgroup.as_deref()
+    }
+
+    /// Opens the gate (a warm sandbox's with `request`, the harness's next input), then
+    /// pumps output and events until the program and its sandbox are gone, the deadline
+    /// passes, or a signal interrupts rock.
+    pub fn finish(
+        &mut self,
+        request: Option<&[u8]>,
+        deadline: Instant,
+        sink: &mut dyn OutputSink,
+    ) -> Result<SandboxOutcome, SandboxError> {
+        let opened = Instant::now();
+        if let Some(gate) = self.gate.take_if(|_| self.warm) {
+            let mut message = b"r".to_vec();
+            message.extend_from_slice(request.unwrap_or_default());
+            // The harness reads to the end: closing the gate ends the request.
+            let _ = std::fs::File::from(gate).write_all(&message);
+        }
+        let mut killed_at: Option<Instant> = None;
+        let mut timed_out = false;
+        let mut interrupted: Option<i32> = None;
+
+        // Done when the program's pipes are closed and no sandboxed process is left: the
+        // init reports `Exited` only after killing and reaping the rest, and the helper
+        // reports `InitDied` when the init ended without that.
+        while self.running() {
+            let init_pid = self.state.init_pid;
+            let now = Instant::now();
+            if let (None, Some(signal)) = (interrupted, crate::interrupt::received()) {
+                interrupted = Some(signal);
+                kill_sandbox(init_pid, self.helper_pid);
+                killed_at.get_or_insert(now);
+            }
+            if killed_at.is_none() && now >= deadline {
+                timed_out = self.state.exited.is_none();
+                kill_sandbox(init_pid, self.helper_pid);
+                killed_at = Some(now);
+            }
+            if let Some(at) = killed_at {
+                if now.duration_since(at) > KILL_GRACE {
+                    break;
+                }
+            }
+            let wait = match killed_at {
+                Some(at) => (at + KILL_GRACE).saturating_duration_since(now),
+                None => deadline.saturating_duration_since(now),
+            };
+            if let Err(err) = self.step(wait, sink) {
+                self.failure.get_or_insert(err);
+                kill_sandbox(init_pid, self.helper_pid);
+                break;
+            }
+        }
+        // The init's pid may be reused once it is gone; only the helper (our child) is safe to kill.
+        self.guard.reap();
+        drop(self.gate.take());
+        if let Some(attacher) = self.attacher.take() {
+            self.attached = Some(
+                attacher
+                    .join()
+                    .unwrap_or_else(|_| Err("the cgroup thread failed".into())),
+            );
+        }
+        if let Some(signal) = interrupted {
+            return Err(SandboxError::Interrupted { signal });
+        }
+        // A program that ended before it could be moved needs no cgroup; otherwise it was killed.
+        if let (Some(Err(message)), None) = (&self.attached, self.state.exited) {
+            self.failure
+                .get_or_insert(SandboxError::Setup(message.clone()));
+        }
+        // A warm sandbox's time counts from its request.
+        let wall = if self.warm {
+            opened.elapsed()
+        } else {
+            self.start.elapsed()
+        };
+        if let Some(err) = self.failure.take() {
+            return Err(err);
+        }
+
+        let cgroup = self.cgroup.as_deref();
+        let oom_killed = cgroup.is_some_and(|c| c.oom_killed());
+        let peak_memory = cgroup.and_then(|c| c.peak_memory());
+        let cgroup_cpu = cgroup.and_then(|c| c.cpu_time());
+        let (termination, cpu, rss) = match (timed_out, self.state.exited, self.state.init_died) {
+            (true, _, _) => (Termination::TimedOut, None, None),
+            (false, Some((status, cpu, rss)), _) => (
+                decode_status(status),
+                Some(Duration::from_micros(cpu)),
+                Some(rss * 1024),
+            ),
+            (false, None, Some(status)) => (decode_status(status), None, None),
+            (false, None, None) => {
+                return Err(SandboxError::Setup(
+                    "the sandbox ended without reporting the program's exit".into(),
+                ))
+            }
+        };
+        let pump = std::mem::replace(&mut self.pump, Pump::new(0));
+        Ok(SandboxOutcome {
+            termination,
+            oom_killed,
+            stdout: pump.stdout,
+            stderr: pump.stderr,
+            stdout_truncated: pump.stdout_truncated,
+            stderr_truncated: pump.stderr_truncated,
+            result: pump.result_seen.then_some(pump.result),
+            wall,
+            setup: if self.warm { None } else { self.state.forked },
+            cpu: cgroup_cpu.or(cpu),
+            peak_memory: peak_memory.or(rss),
+            denied_syscalls: std::mem::take(&mut self.state.denied),
+        })
+    }
 }
 
 /// What the helper and the init reported about the run.

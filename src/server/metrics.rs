@@ -17,6 +17,7 @@ struct Counts {
     buckets: [u64; BUCKETS.len()],
     latency_sum: f64,
     latency_count: u64,
+    warm: u64,
     busy: u64,
     rate_limited: u64,
     unauthorized: u64,
@@ -32,12 +33,15 @@ pub struct Gauges {
     pub running: usize,
     pub queue_depth: usize,
     pub max_concurrency: usize,
+    /// Warm sandboxes ready, per language.
+    pub pool: Vec<(&'static str, usize)>,
 }
 
 impl Metrics {
     /// A run that reached a sandbox, by its status, and how long the request took.
-    pub fn run(&self, status: &str, latency: Duration) {
+    pub fn run(&self, status: &str, latency: Duration, warm: bool) {
         let mut counts = self.lock();
+        counts.warm += u64::from(warm);
         *counts.runs.entry(status.to_string()).or_default() += 1;
         let seconds = latency.as_secs_f64();
         for (bound, count) in BUCKETS.iter().zip(counts.buckets.iter_mut()) {
@@ -100,6 +104,11 @@ impl Metrics {
         );
         for (name, help, value) in [
             (
+                "rock_warm_runs_total",
+                "Runs that took a warm sandbox from the pool.",
+                counts.warm,
+            ),
+            (
                 "rock_busy_total",
                 "Requests refused as busy (exit code -10).",
                 counts.busy,
@@ -135,6 +144,14 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {help}");
             let _ = writeln!(out, "# TYPE {name} gauge");
             let _ = writeln!(out, "{name} {value}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP rock_pool_ready Warm sandboxes ready, per language."
+        );
+        let _ = writeln!(out, "# TYPE rock_pool_ready gauge");
+        for (language, ready) in &gauges.pool {
+            let _ = writeln!(out, "rock_pool_ready{{language=\"{language}\"}} {ready}");
         }
         out
     }

@@ -5,6 +5,7 @@
 pub mod admission;
 pub mod api;
 pub mod metrics;
+pub mod pool;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,19 +19,22 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::exec::ExecRequest;
+use crate::exec::{ExecRequest, Language};
 use crate::provider::{self, Provider, ProviderError};
 use crate::sandbox::NoSink;
 use admission::{Admission, Busy, RateLimit};
 use api::{RunRequest, RunResponse};
 use metrics::{Gauges, Metrics};
+use pool::Pool;
 
 /// The environment variable RAGFlow's executor manager reads its token from.
 pub const TOKEN_ENV: &str = "SANDBOX_EXECUTOR_MANAGER_API_TOKEN";
 
 /// How a server runs requests: its provider, its limits and who may call it.
 pub struct ServeOptions {
-    pub provider: Box<dyn Provider>,
+    pub provider: Arc<dyn Provider>,
+    /// Warm instances to keep ready, per language.
+    pub pool: Vec<(Language, usize)>,
     pub max_concurrency: usize,
     pub queue_size: usize,
     pub queue_timeout: Duration,
@@ -47,6 +51,7 @@ pub struct ServeOptions {
 
 struct AppState {
     options: ServeOptions,
+    pool: Arc<Pool>,
     admission: Admission,
     rate: Option<RateLimit>,
     metrics: Metrics,
@@ -63,9 +68,15 @@ pub fn check_exposure(listen: &SocketAddr, token: Option<&str>) -> Result<(), St
     Ok(())
 }
 
-/// The router of the executor API, for `serve` and for tests that drive it in-process.
-fn router(options: ServeOptions) -> Router {
+/// The router of the executor API, and its pool.
+fn router(options: ServeOptions) -> (Router, Arc<Pool>) {
+    let mut template = ExecRequest::new(Language::Python, "");
+    template.timeout = options.max_timeout;
+    template.memory_bytes = options.default_memory;
+    template.output_cap = options.output_cap;
+    let pool = Pool::start(Arc::clone(&options.provider), &options.pool, template);
     let state = Arc::new(AppState {
+        pool: Arc::clone(&pool),
         admission: Admission::new(
             options.max_concurrency,
             options.queue_size,
@@ -75,23 +86,28 @@ fn router(options: ServeOptions) -> Router {
         metrics: Metrics::default(),
         options,
     });
-    Router::new()
+    let router = Router::new()
         .route("/", get(health))
         .route("/healthz", get(health))
         .route("/run", post(run))
         .route("/metrics", get(metrics))
-        .with_state(state)
+        .with_state(state);
+    (router, pool)
 }
 
-/// Serves until `shutdown` resolves, then lets running requests finish.
+/// Serves until `shutdown` resolves, lets running requests finish, then destroys the
+/// warm sandboxes nobody took.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(options))
+    let (router, pool) = router(options);
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    pool.close().await;
+    served
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -213,8 +229,25 @@ async fn run(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
             .into_response();
         }
     };
-    let outcome =
-        provider::run_once(state.options.provider.as_ref(), &request, Box::new(NoSink)).await;
+    let provider = state.options.provider.as_ref();
+    let warm = state.pool.take(request.language);
+    let was_warm = warm.is_some();
+    let outcome = match warm {
+        Some(instance) => {
+            let outcome = provider
+                .execute_code(&instance, &request, Box::new(NoSink))
+                .await;
+            // The answer doesn't wait for the sandbox's cgroup to go.
+            let provider = Arc::clone(&state.options.provider);
+            tokio::spawn(async move {
+                if let Err(err) = provider.destroy_instance(instance).await {
+                    tracing::warn!("a used sandbox could not be destroyed: {err}");
+                }
+            });
+            outcome
+        }
+        None => provider::run_once(provider, &request, Box::new(NoSink)).await,
+    };
     drop(slot);
     let response = match outcome {
         Ok(result) => RunResponse::from_result(result),
@@ -232,9 +265,10 @@ async fn run(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         }
     };
     let latency = started.elapsed();
-    state.metrics.run(&response.status, latency);
+    state.metrics.run(&response.status, latency, was_warm);
     tracing::info!(
         language = %request.language,
+        warm = was_warm,
         status = %response.status,
         exit_code = response.exit_code,
         run_ms = response.time_used_ms as u64,
@@ -252,6 +286,11 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
         running: state.admission.running(),
         queue_depth: state.admission.queue_depth(),
         max_concurrency: state.options.max_concurrency,
+        pool: state
+            .pool
+            .languages()
+            .map(|l| (l.name(), state.pool.ready(l)))
+            .collect(),
     };
     (
         [("content-type", "text/plain; version=0.0.4")],

@@ -6,12 +6,32 @@ const fs = require('fs');
 const path = require('path');
 const Module = require('module');
 
-const [codePath, argsPath, result, gateFd] = process.argv.slice(2);
+const [givenCodePath, argsPath, result, gateFd] = process.argv.slice(2);
+let codePath = givenCodePath;
+let request = null;
 if (gateFd !== undefined) {
-  // Wait until rock has moved this process into its cgroup: no user code before.
+  // Wait for the go-ahead: "g" once rock has moved this process into its cgroup, or "r"
+  // and a request (a warm sandbox, started before its code was known).
+  const gate = Number(gateFd);
   const go = Buffer.alloc(1);
-  if (fs.readSync(Number(gateFd), go, 0, 1, null) !== 1 || go[0] !== 0x67) process.exit(125);
-  fs.closeSync(Number(gateFd));
+  const got = fs.readSync(gate, go, 0, 1, null);
+  if (got === 1 && go[0] === 0x72) {
+    const chunks = [];
+    const chunk = Buffer.alloc(1 << 16);
+    for (;;) {
+      const n = fs.readSync(gate, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+    }
+    request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } else if (got !== 1 || go[0] !== 0x67) {
+    process.exit(125);
+  }
+  fs.closeSync(gate);
+}
+if (request !== null) {
+  codePath = path.join(path.dirname(givenCodePath), request.file);
+  fs.writeFileSync(codePath, request.code);
 }
 const RESULT_FD = /^[0-9]+$/.test(result) ? Number(result) : fs.openSync(result, 'w');
 const MAIN = Symbol.for('rock.main');
@@ -79,8 +99,8 @@ Error.prepareStackTrace = (err, frames) => {
   return [head, ...kept.map((f) => `    at ${f}`)].join('\n');
 };
 
-const raw = fs.readFileSync(argsPath, 'utf8');
-const args = raw ? JSON.parse(raw) : null;
+const raw = request === null ? fs.readFileSync(argsPath, 'utf8') : '';
+const args = request === null ? (raw ? JSON.parse(raw) : null) : (request.arguments ?? null);
 
 function loadCommonJs() {
   const source = fs.readFileSync(codePath, 'utf8');

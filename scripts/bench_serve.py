@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Load benchmark of `rock serve`: a hello main() in Python and in Node, sent by concurrent
+clients over keep-alive HTTP connections, then the same runs through `rock exec` (a cold
+sandbox each) in the same run, as the baseline. Writes p50/p99 latency, runs per second
+and the error count to docs/benchmarks.md.
+
+Usage: python3 scripts/bench_serve.py [--runs N] [--clients N] [--cold-runs N]
+Builds rock in release mode; needs node and a python3.
+"""
+
+import argparse
+import base64
+import datetime
+import http.client
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROCK = os.path.join(ROOT, "target", "release", "rock")
+DOC = os.path.join(ROOT, "docs", "benchmarks.md")
+START, END = "<!-- bench-serve:start -->", "<!-- bench-serve:end -->"
+
+CODE = {
+    "python": "def main(name):\n    return {'message': 'Hello ' + name}\n",
+    "nodejs": "function main(args) { return { message: 'Hello ' + args.name }; }\n",
+}
+EXAMPLES = {"python": "examples/hello.py", "nodejs": "examples/hello.js"}
+EXPECTED = {"message": "Hello World"}
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def load(address, language, runs, clients):
+    """`runs` POST /run from `clients` threads, each on its own keep-alive connection."""
+    host, port = address.rsplit(":", 1)
+    body = json.dumps({
+        "code_b64": base64.b64encode(CODE[language].encode()).decode(),
+        "language": language,
+        "arguments": {"name": "World"},
+    })
+    latencies, errors, warm_before = [], [], None
+    lock = threading.Lock()
+    remaining = [runs]
+
+    def client():
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        while True:
+            with lock:
+                if remaining[0] == 0:
+                    break
+                remaining[0] -= 1
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/run", body, {"Content-Type": "application/json"})
+                answer = json.loads(connection.getresponse().read())
+                ok = answer.get("status") == "success" and answer["result"]["value"] == EXPECTED
+                failure = None if ok else answer
+            except Exception as err:  # noqa: BLE001 - counted as an error
+                failure = repr(err)
+                connection.close()
+                connection = http.client.HTTPConnection(host, int(port), timeout=120)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if failure is not None:
+                    errors.append(failure)
+        connection.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    return {"runs": runs, "wall": wall, "latencies": latencies, "errors": errors}
+
+
+def cold(config, language, runs, clients):
+    """The same requests as `rock exec` processes, `clients` at a time."""
+    latencies, errors = [], []
+    lock = threading.Lock()
+    remaining = [runs]
+    command = [ROCK, "--config", config, "exec", "--json", "--args", "name=World",
+               os.path.join(ROOT, EXAMPLES[language])]
+
+    def client():
+        while True:
+            with lock:
+                if remaining[0] == 0:
+                    break
+                remaining[0] -= 1
+            started = time.perf_counter()
+            run = subprocess.run(command, capture_output=True, text=True)
+            elapsed = time.perf_counter() - started
+            try:
+                ok = json.loads(run.stdout)["result"]["value"] == {"message": "Hello World!"}
+            except (ValueError, KeyError, TypeError):
+                ok = False
+            with lock:
+                latencies.append(elapsed)
+                if not ok:
+                    errors.append(run.stderr)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    return {"runs": runs, "wall": time.perf_counter() - started, "latencies": latencies, "errors": errors}
+
+
+def row(label, language, result):
+    lat = result["latencies"]
+    return (f"| {label} | {language} | {result['runs']} | {percentile(lat, 50) * 1000:.1f} | "
+            f"{percentile(lat, 99) * 1000:.1f} | {result['runs'] / result['wall']:.0f} | {len(result['errors'])} |")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=10000, help="runs per language through rock serve")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--cold-runs", type=int, default=1000, help="runs per language through rock exec")
+    parser.add_argument("--python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3") else "python3")
+    args = parser.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+
+    work = tempfile.mkdtemp(prefix="rock-bench-serve-")
+    python = os.path.realpath(shutil.which(args.python) or args.python)
+    node = os.path.realpath(shutil.which("node"))
+    config = os.path.join(work, "config.toml")
+    with open(config, "w") as f:
+        f.write(f'[languages.python]\ninterpreter = "{python}"\n[languages.nodejs]\ninterpreter = "{node}"\n')
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": work, "XDG_CACHE_HOME": os.path.join(work, "cache")}
+    server = subprocess.Popen([ROCK, "--config", config, "serve", "--listen", "127.0.0.1:0"],
+                              stderr=subprocess.PIPE, text=True, env=env)
+    first = server.stderr.readline()
+    address = first.split("listening on http://")[1].split()[0]
+    threading.Thread(target=lambda: server.stderr.read(), daemon=True).start()
+    time.sleep(2)  # the pool fills
+
+    results = []
+    for language in CODE:
+        load(address, language, 200, args.clients)  # warm-up, not counted
+        time.sleep(1)
+        single = load(address, language, 300, 1)
+        results.append(("rock serve, 1 client", language, single))
+        time.sleep(1)
+        results.append((f"rock serve, {args.clients} clients", language, load(address, language, args.runs, args.clients)))
+    connection = http.client.HTTPConnection(*address.rsplit(":", 1), timeout=10)
+    connection.request("GET", "/metrics")
+    metrics = connection.getresponse().read().decode()
+    warm = next((line.split()[1] for line in metrics.splitlines() if line.startswith("rock_warm_runs_total ")), "?")
+    total = sum(r[2]["runs"] for r in results) + 400
+    server.terminate()
+    server.wait(timeout=60)
+    for language in CODE:
+        results.append((f"rock exec (cold), {args.clients} at a time", language,
+                        cold(config, language, args.cold_runs, args.clients)))
+
+    lines = [
+        START,
+        "## `rock serve` under load",
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {platform.node()} "
+        f"({os.cpu_count()} cores, Linux {platform.release()}):",
+        "",
+        "```",
+        f"python3 scripts/bench_serve.py --runs {args.runs} --clients {args.clients} --cold-runs {args.cold_runs}",
+        "```",
+        "",
+        f"A hello `main(name)` per run, checked for its result. `rock serve` with its defaults (local "
+        f"sandbox, as many runs at once as cores, warm pools of 4 Python and 2 Node sandboxes); the "
+        f"clients are threads of the script, each on one keep-alive connection. Interpreters: "
+        f"`{python}`, `{node}`. Of the {total} runs sent to the server, {warm} took a warm sandbox. "
+        "The baseline, in the same run: `rock exec --json --args name=World examples/hello.*`, "
+        "a cold sandbox per process.",
+        "",
+        "| how | language | runs | p50 (ms) | p99 (ms) | runs/s | errors |",
+        "|---|---|---|---|---|---|---|",
+        *[row(label, language, result) for label, language, result in results],
+        END,
+    ]
+    section = "\n".join(lines)
+    text = open(DOC).read() if os.path.exists(DOC) else "# Benchmarks\n"
+    if START in text and END in text:
+        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    with open(DOC, "w") as f:
+        f.write(text)
+    print(section)
+    for label, language, result in results:
+        for error in result["errors"][:3]:
+            print(f"error ({label}, {language}): {str(error)[:300]}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
