@@ -452,3 +452,30 @@ fn warm_sandboxes_take_requests_with_their_own_timeout_and_memory() {
     assert_eq!(server.stop(), Some(0));
     assert_eq!(support::cgroups_of_rock(pid), Vec::<String>::new());
 }
+
+#[test]
+fn an_interpreter_that_cannot_run_is_the_servers_error_minus_3() {
+    let rock = Rock::new();
+    let config = rock.file(
+        "broken-node.toml",
+        "[languages.nodejs]\ninterpreter = \"/nonexistent/node\"\n",
+    );
+    let mut command = rock.std_cmd();
+    command.args(["--config", config.to_str().unwrap()]);
+    let server = Server::start_with(command, &[]);
+    let (status, body) = server.run("nodejs", "console.log(1)\n", json!({}));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["exit_code"], -3, "{body}");
+    assert_eq!(body["status"], "program_runner_error");
+    assert_eq!(body["detail"], "internal_error");
+    assert!(
+        body["stderr"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/node"),
+        "{body}"
+    );
+    // Python is unaffected.
+    let (_, body) = server.run("python", "print(2)\n", json!({}));
+    assert_eq!(body["stdout"], "2\n", "{body}");
+}
