@@ -198,13 +198,7 @@ fn execute(
         interpreter,
         id,
         request,
-        Wiring {
-            result: harness::RESULT_FD,
-            attached_late: true,
-            cgroup_processes: settings.limits.max_processes,
-            why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
-            warm: false,
-        },
+        wiring(settings, false),
     )?;
     spec.seccomp = settings.seccomp;
     spec.landlock = settings.landlock;
@@ -334,13 +328,7 @@ fn warm_up(
         &interpreter,
         id,
         template,
-        Wiring {
-            result: harness::RESULT_FD,
-            attached_late: true,
-            cgroup_processes: settings.limits.max_processes,
-            why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
-            warm: true,
-        },
+        wiring(settings, true),
     )?;
     spec.seccomp = settings.seccomp;
     spec.landlock = settings.landlock;
@@ -398,6 +386,17 @@ impl WarmRun {
             .map_err(host::provider_error)?;
         let had_arguments = request.arguments.as_ref().is_some_and(|a| !a.is_empty());
         host::interpret(outcome, self.metadata, self.heap_limited, had_arguments)
+    }
+}
+
+/// How the local sandbox hands the harness its result channel and its cgroup.
+fn wiring(settings: &Settings, warm: bool) -> Wiring {
+    Wiring {
+        result: harness::RESULT_FD,
+        attached_late: true,
+        cgroup_processes: settings.limits.max_processes,
+        why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
+        warm,
     }
 }
 

@@ -149,26 +149,12 @@ pub fn finish(spec: &SandboxSpec) -> Result<(), String> {
     } else {
         write(&new.join("etc/hosts"), OFFLINE_HOSTS)?;
     }
-    let mut bound: Vec<&str> = Vec::new();
-    let mut extra: Vec<&str> = spec
-        .ro_binds
-        .iter()
-        .map(|p| p.trim_start_matches('/'))
-        .collect();
-    extra.sort();
-    for relative in extra {
-        // Shortest first, so a path inside one already bound is skipped.
-        let inside =
-            |outer: &&str| relative == *outer || relative.starts_with(&format!("{outer}/"));
-        if is_covered(relative) || bound.iter().any(inside) {
-            continue;
-        }
+    for relative in extra_binds(&spec.ro_binds) {
         mirror(
             &Path::new("/oldroot").join(relative),
             &new.join(relative),
             &mut read_only,
         )?;
-        bound.push(relative);
     }
     seal(&read_only)?;
 
@@ -220,8 +206,26 @@ pub fn finish(spec: &SandboxSpec) -> Result<(), String> {
     Ok(())
 }
 
+/// The extra read-only binds (interpreters, runtime envs) that need a mount of their own,
+/// relative to `/`: shortest first, leaving out those inside a system dir or inside
+/// another bind.
+pub(super) fn extra_binds(ro_binds: &[String]) -> Vec<&str> {
+    let mut extra: Vec<&str> = ro_binds.iter().map(|p| p.trim_start_matches('/')).collect();
+    extra.sort();
+    let mut bound: Vec<&str> = Vec::new();
+    for relative in extra {
+        let inside =
+            |outer: &&str| relative == *outer || relative.starts_with(&format!("{outer}/"));
+        if relative.is_empty() || is_covered(relative) || bound.iter().any(inside) {
+            continue;
+        }
+        bound.push(relative);
+    }
+    bound
+}
+
 /// A path already inside one of the mirrored system dirs needs no bind of its own.
-pub(super) fn is_covered(relative: &str) -> bool {
+fn is_covered(relative: &str) -> bool {
     SYSTEM_DIRS
         .iter()
         .any(|dir| relative == *dir || relative.starts_with(&format!("{dir}/")))

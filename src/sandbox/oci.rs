@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::mounts::{
-    is_covered, own_etc_files, COPY_LIMIT, ETC_ENTRIES, ETC_NETWORK_ENTRIES, OFFLINE_HOSTS,
+    extra_binds, own_etc_files, COPY_LIMIT, ETC_ENTRIES, ETC_NETWORK_ENTRIES, OFFLINE_HOSTS,
     SYSTEM_DIRS,
 };
 use super::spec::{SandboxSpec, SANDBOX_GID, SANDBOX_UID, WORK_DIR};
@@ -118,27 +118,13 @@ impl Bundle {
             write(&etc.join(name), contents.as_bytes())?;
         }
 
-        // Interpreters and runtime envs, shortest first, so that a path inside one
-        // already bound is skipped.
-        let mut extra: Vec<&str> = spec
-            .ro_binds
-            .iter()
-            .map(|p| p.trim_start_matches('/'))
-            .collect();
-        extra.sort();
-        let mut bound: Vec<&str> = Vec::new();
-        for relative in extra {
-            let inside =
-                |outer: &&str| relative == *outer || relative.starts_with(&format!("{outer}/"));
-            if relative.is_empty() || is_covered(relative) || bound.iter().any(inside) {
-                continue;
-            }
+        // Interpreters and runtime envs.
+        for relative in extra_binds(&spec.ro_binds) {
             mirror(
                 &Path::new("/").join(relative),
                 &root.join(relative),
                 &mut mounts,
             )?;
-            bound.push(relative);
         }
 
         let size = spec.limits.tmpfs_bytes;
