@@ -125,7 +125,6 @@ pub fn run(run: GvisorRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutco
         })
     })?;
     let pid = child.id() as i32;
-    let setup = start.elapsed();
     if let (Some(data), Some(mut stdin)) = (run.stdin.clone(), child.stdin.take()) {
         // A program that never reads its stdin must not block the run.
         std::thread::spawn(move || {
@@ -266,7 +265,8 @@ pub fn run(run: GvisorRun<'_>, sink: &mut dyn OutputSink) -> Result<SandboxOutco
         stderr_truncated: pump.stderr_truncated,
         result: bundle.result(),
         wall: start.elapsed(),
-        setup: Some(setup),
+        // When the program started inside runsc is not visible from here.
+        setup: None,
         cpu: run.cgroup.and_then(|c| c.cpu_time()).or(Some(cpu)),
         peak_memory: run.cgroup.and_then(|c| c.peak_memory()),
         denied_syscalls: Vec::new(),

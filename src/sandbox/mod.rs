@@ -342,11 +342,6 @@ impl Started {
         Ok(())
     }
 
-    /// The run's cgroup, for limits set per request before [`finish`](Self::finish).
-    pub fn cgroup(&self) -> Option<&Cgroup> {
-        self.cgroup.as_deref()
-    }
-
     /// Opens the gate (a warm sandbox's with `request`, the harness's next input), then
     /// pumps output and events until the program and its sandbox are gone, the deadline
     /// passes, or a signal interrupts rock.
