@@ -479,3 +479,40 @@ fn an_interpreter_that_cannot_run_is_the_servers_error_minus_3() {
     let (_, body) = server.run("python", "print(2)\n", json!({}));
     assert_eq!(body["stdout"], "2\n", "{body}");
 }
+
+#[test]
+fn an_executor_that_is_not_there_is_one_sentence_and_125() {
+    let rock = Rock::new();
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = rock.file(
+        "gone.toml",
+        &format!("[providers.executor]\nendpoint = \"http://127.0.0.1:{port}\"\n"),
+    );
+    let config = config.to_str().unwrap();
+    let output = rock.run(&[
+        "--config",
+        config,
+        "exec",
+        "--provider",
+        "executor",
+        "-l",
+        "py",
+        "-c",
+        "1",
+    ]);
+    assert_eq!(output.status.code(), Some(125));
+    let stderr = support::stderr_of(&output);
+    assert!(
+        stderr.starts_with("error: cannot reach the executor at http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Connection refused"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    let output = rock.run(&["--config", config, "provider", "test", "executor"]);
+    assert_eq!(output.status.code(), Some(125));
+}

@@ -335,10 +335,17 @@ fn client(timeout: Duration) -> Result<reqwest::Client, String> {
 
 fn unreachable(endpoint: &str, err: reqwest::Error) -> String {
     if err.is_timeout() {
-        format!("the executor at {endpoint} did not answer in time")
-    } else {
-        format!("cannot reach the executor at {endpoint}: is rock serve (or RAGFlow's executor) running there? ({err})")
+        return format!("the executor at {endpoint} did not answer in time");
     }
+    // The innermost cause says what happened ("Connection refused"); reqwest's own text
+    // only repeats the URL.
+    let mut cause: &dyn std::error::Error = &err;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    format!(
+        "cannot reach the executor at {endpoint} ({cause}): is rock serve (or RAGFlow's executor) running there?"
+    )
 }
 
 /// Reads a JSON body, whatever the status.
