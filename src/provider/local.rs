@@ -189,20 +189,10 @@ fn execute(
 ) -> Result<ExecutionResult, ProviderError> {
     let Prepared {
         cgroup,
-        mut spec,
-        mut metadata,
+        spec,
+        metadata,
         heap_limited,
-    } = host::prepare(
-        "local",
-        &settings.limits,
-        interpreter,
-        id,
-        request,
-        wiring(settings, false),
-    )?;
-    spec.seccomp = settings.seccomp;
-    spec.landlock = settings.landlock;
-    metadata.insert("landlock".into(), json!(landlock_state(settings)));
+    } = prepare(settings, interpreter, id, request, false)?;
     let cgroup = cgroup.map(std::sync::Arc::new);
     let outcome = sandbox::run(
         SandboxRun {
@@ -319,20 +309,10 @@ fn warm_up(
 ) -> Result<Warm, ProviderError> {
     let Prepared {
         cgroup,
-        mut spec,
+        spec,
         mut metadata,
         heap_limited,
-    } = host::prepare(
-        "local",
-        &settings.limits,
-        &interpreter,
-        id,
-        template,
-        wiring(settings, true),
-    )?;
-    spec.seccomp = settings.seccomp;
-    spec.landlock = settings.landlock;
-    metadata.insert("landlock".into(), json!(landlock_state(settings)));
+    } = prepare(settings, &interpreter, id, template, true)?;
     metadata.insert("warm".into(), json!(true));
     let cgroup = cgroup.map(Arc::new);
     let mut started = sandbox::start(
@@ -389,15 +369,29 @@ impl WarmRun {
     }
 }
 
-/// How the local sandbox hands the harness its result channel and its cgroup.
-fn wiring(settings: &Settings, warm: bool) -> Wiring {
-    Wiring {
+/// A local run made ready, warm or cold: the common preparation, then the walls behind
+/// the namespaces (seccomp, Landlock) as configured.
+fn prepare(
+    settings: &Settings,
+    interpreter: &Interpreter,
+    id: &str,
+    request: &ExecRequest,
+    warm: bool,
+) -> Result<Prepared, ProviderError> {
+    let wiring = Wiring {
         result: harness::RESULT_FD,
         attached_late: true,
         cgroup_processes: settings.limits.max_processes,
         why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
         warm,
-    }
+    };
+    let mut prepared = host::prepare("local", &settings.limits, interpreter, id, request, wiring)?;
+    prepared.spec.seccomp = settings.seccomp;
+    prepared.spec.landlock = settings.landlock;
+    prepared
+        .metadata
+        .insert("landlock".into(), json!(landlock_state(settings)));
+    Ok(prepared)
 }
 
 fn landlock_state(settings: &Settings) -> String {
