@@ -45,17 +45,6 @@ fn exec(rock: &Rock, lang: &str, code: &str, extra: &[&str]) -> (serde_json::Val
     rock.exec_json(lang, code, &args)
 }
 
-/// The bundle directories runsc runs from, in the temp dir.
-fn bundles() -> Vec<String> {
-    std::fs::read_dir(std::env::temp_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("rock-gvisor-"))
-        .collect()
-}
-
 #[test]
 fn hello_examples_run_under_gvisor() {
     let _serial = serial();
@@ -168,7 +157,11 @@ fn timeout_kills_a_forked_sleep_and_nothing_survives() {
         assert!(processes_with(&marker).is_empty(), "{lang}");
         assert!(processes_with("runsc-sandbox").is_empty(), "{lang}");
     }
-    assert!(bundles().is_empty(), "bundles left: {:?}", bundles());
+    assert!(
+        support::runsc_bundles().is_empty(),
+        "bundles left: {:?}",
+        support::runsc_bundles()
+    );
 }
 
 #[test]
@@ -334,7 +327,11 @@ fn ctrl_c_and_a_killed_rock_leave_no_sandbox_behind() {
     // The killed rock's bundle and cgroups go with the next run.
     let (result, exit) = exec(&rock, "python", "print('next')", &[]);
     assert_eq!(exit, 0, "{result}");
-    assert!(bundles().is_empty(), "bundles left: {:?}", bundles());
+    assert!(
+        support::runsc_bundles().is_empty(),
+        "bundles left: {:?}",
+        support::runsc_bundles()
+    );
     for pid in killed {
         let leftovers = support::cgroups_of_rock(pid);
         assert!(leftovers.is_empty(), "cgroups left: {leftovers:?}");
@@ -377,33 +374,16 @@ fn a_missing_runsc_is_explained_with_how_to_install_it() {
 #[test]
 fn unprivileged_without_a_cgroup_gvisor_refuses_rather_than_run_unlimited() {
     let _serial = serial();
-    let setpriv = std::path::Path::new("/usr/bin/setpriv");
     let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
-    if !support::is_root() || !setpriv.exists() || v2 || !gvisor_runs() {
-        eprintln!("skipped: needs root, /usr/bin/setpriv, cgroup v1 and runsc");
+    if v2 || !gvisor_runs() {
+        eprintln!("skipped: needs cgroup v1 and runsc");
         return;
     }
-    let home = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(
-        home.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    )
-    .unwrap();
-    // A copy the unprivileged user can reach, wherever the checkout lives.
-    let rock_bin = home.path().join("rock");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("rock"), &rock_bin).unwrap();
+    let Some(user) = support::Unprivileged::new() else {
+        return;
+    };
     // On cgroup v1 only root makes cgroups; gVisor ignores RLIMIT_DATA, so no run.
-    let output = std::process::Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&rock_bin)
-        .args(["exec", "--provider", "gvisor", "-l", "py", "-c", "print(1)"])
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", home.path())
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .output()
-        .unwrap();
+    let output = user.run(&["exec", "--provider", "gvisor", "-l", "py", "-c", "print(1)"]);
     let stderr = support::stderr_of(&output);
     assert_eq!(output.status.code(), Some(125), "{stderr}");
     assert!(output.stdout.is_empty());

@@ -227,13 +227,7 @@ fn traces() -> (Vec<String>, usize, Vec<String>, Vec<String>) {
     .iter()
     .flat_map(|needle| support::processes_with(needle))
     .collect();
-    let bundles = std::fs::read_dir(std::env::temp_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("rock-gvisor-"))
-        .collect();
+    let bundles = support::runsc_bundles();
     let mounts = std::fs::read_to_string("/proc/self/mountinfo")
         .map(|m| m.lines().count())
         .unwrap_or(0);

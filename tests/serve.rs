@@ -176,6 +176,10 @@ fn malformed_bodies_are_422() {
         assert_eq!(status, 422, "{body}: {answer}");
         assert!(answer["detail"].is_string(), "{answer}");
     }
+    // Bodies are read whole up to 2 MB; a larger one is refused before it is parsed.
+    let code = "x".repeat(3 * 1024 * 1024);
+    let big = format!(r#"{{"code_b64": "{code}", "language": "python"}}"#);
+    assert_eq!(server.raw("POST", "/run", &big, &[]).0, 413);
 }
 
 #[test]

@@ -92,13 +92,6 @@ impl HarnessMessage {
             .filter_map(|line| serde_json::from_slice(line).ok())
             .collect()
     }
-
-    /// The first message, if any: the outcome of `main` (`None` for a plain script).
-    pub fn parse(bytes: &[u8]) -> Option<HarnessMessage> {
-        Self::parse_all(bytes)
-            .into_iter()
-            .find(|m| !matches!(m, HarnessMessage::Artifacts { .. }))
-    }
 }
 
 #[cfg(test)]
@@ -109,16 +102,21 @@ mod tests {
     #[test]
     fn messages_parse() {
         assert_eq!(
-            HarnessMessage::parse(br#"{"kind":"result","value":{"a":[1]}}"#),
-            Some(HarnessMessage::Result {
-                value: json!({"a":[1]})
-            })
+            HarnessMessage::parse_all(
+                b"{\"kind\":\"result\",\"value\":{\"a\":[1]}}\ngarbage\n{\"kind\":\"artifacts\",\"files\":[]}\n"
+            ),
+            [
+                HarnessMessage::Result {
+                    value: json!({"a":[1]})
+                },
+                HarnessMessage::Artifacts { files: vec![] }
+            ]
         );
         assert_eq!(
-            HarnessMessage::parse(br#"{"kind":"no_main"}"#),
-            Some(HarnessMessage::NoMain)
+            HarnessMessage::parse_all(br#"{"kind":"no_main"}"#),
+            [HarnessMessage::NoMain]
         );
-        assert_eq!(HarnessMessage::parse(b"garbage"), None);
+        assert_eq!(HarnessMessage::parse_all(b"garbage"), []);
     }
 
     #[test]

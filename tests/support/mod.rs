@@ -220,3 +220,56 @@ pub fn is_root() -> bool {
         .and_then(|l| l.split_whitespace().nth(2))
         == Some("0")
 }
+
+/// The bundle directories runsc runs from (`rock-gvisor-…`), in the temp dir.
+pub fn runsc_bundles() -> Vec<String> {
+    std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("rock-gvisor-"))
+        .collect()
+}
+
+/// rock as uid 65534 through setpriv, for tests that run as root; `None` (with the reason
+/// printed) where that can't be done.
+pub struct Unprivileged {
+    home: tempfile::TempDir,
+    rock: PathBuf,
+}
+
+impl Unprivileged {
+    pub fn new() -> Option<Unprivileged> {
+        if !is_root() || !Path::new("/usr/bin/setpriv").exists() {
+            eprintln!("skipped: needs root and /usr/bin/setpriv");
+            return None;
+        }
+        let home = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(
+            home.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
+        // A copy the unprivileged user can reach, wherever the checkout lives.
+        let rock = home.path().join("rock");
+        std::fs::copy(assert_cmd::cargo::cargo_bin("rock"), &rock).unwrap();
+        Some(Unprivileged { home, rock })
+    }
+
+    /// Runs `rock ARGS…` as uid 65534 with a minimal environment.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let home = self.home.path();
+        std::process::Command::new("/usr/bin/setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&self.rock)
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", home)
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .output()
+            .unwrap()
+    }
+}
