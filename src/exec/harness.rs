@@ -12,6 +12,9 @@ pub const RUN_DIR: &str = "/rock";
 const PYTHON: &str = include_str!("harness/python.py");
 const NODE: &str = include_str!("harness/node.js");
 
+/// The Python fork server (see `sandbox::forkserver`), which imports the harness.
+pub const PYTHON_FORK_SERVER: &str = include_str!("harness/python_forkserver.py");
+
 pub fn source(language: Language) -> &'static str {
     match language {
         Language::Python => PYTHON,

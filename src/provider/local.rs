@@ -16,6 +16,8 @@ use super::{
 use crate::exec::harness;
 use crate::exec::{ExecRequest, ExecutionResult, Language};
 use crate::interpreter::Interpreter;
+use crate::sandbox::forkserver::{self, ForkServer};
+use crate::sandbox::spec::SandboxFile;
 use crate::sandbox::{self, OutputSink, SandboxRun, Termination};
 
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ struct Settings {
     limits: Limits,
     seccomp: bool,
     landlock: bool,
+    /// Warm Python sandboxes come from a fork server (see `sandbox::forkserver`).
+    fork_server: bool,
     context: ProviderContext,
     helper: PathBuf,
 }
@@ -33,6 +37,7 @@ impl Default for Settings {
             limits: Limits::default(),
             seccomp: true,
             landlock: true,
+            fork_server: true,
             context: ProviderContext::default(),
             helper: PathBuf::from("/proc/self/exe"),
         }
@@ -42,6 +47,7 @@ impl Default for Settings {
 #[derive(Debug, Default)]
 pub struct LocalProvider {
     settings: Settings,
+    fork_servers: Arc<ForkServers>,
 }
 
 pub fn schema() -> ConfigSchema {
@@ -50,6 +56,8 @@ pub fn schema() -> ConfigSchema {
         ConfigField::new("landlock", FieldType::Boolean, "Landlock", "Let the program write only beneath /work, /tmp and /dev/shm, and signal or reach no process outside the sandbox, whatever the mounts allow (where the kernel has Landlock)")
             .default(true),
         ConfigField::new("seccomp", FieldType::Boolean, "Seccomp filter", "Refuse (EPERM) the system calls a code runner never needs: mount, ptrace, bpf, io_uring, namespaces and more (see docs/security.md)")
+            .default(true),
+        ConfigField::new("fork_server", FieldType::Boolean, "Python fork server", "Make warm Python sandboxes (rock serve) by forking an interpreter that has already started, each into fresh namespaces; off: each starts its own interpreter")
             .default(true),
     ]);
     ConfigSchema { fields }
@@ -87,6 +95,9 @@ impl Provider for LocalProvider {
         }
         if let Some(on) = config.get("landlock").and_then(toml::Value::as_bool) {
             s.landlock = on;
+        }
+        if let Some(on) = config.get("fork_server").and_then(toml::Value::as_bool) {
+            s.fork_server = on;
         }
         Ok(())
     }
@@ -133,8 +144,17 @@ impl Provider for LocalProvider {
         let settings = self.settings.clone();
         let template = template.clone();
         let id = instance.id.clone();
-        let warm =
-            on_spawner_thread(move || warm_up(&settings, interpreter, &id, &template)).await??;
+        let servers = Arc::clone(&self.fork_servers);
+        let warm = on_spawner_thread(move || {
+            if settings.fork_server && servers.usable_for(&template) {
+                match warm_fork(&settings, &servers, &interpreter, &id, &template) {
+                    Ok(warm) => return Ok(warm),
+                    Err(reason) => servers.disable(reason),
+                }
+            }
+            warm_up(&settings, interpreter, &id, &template)
+        })
+        .await??;
         Ok(Some(Instance {
             state: Arc::new(warm),
             ..instance
@@ -334,6 +354,166 @@ fn warm_up(
         started: std::sync::Mutex::new(Some(started)),
         cgroup,
         interpreter,
+        metadata,
+        heap_limited,
+        memory_bytes: template.memory_bytes,
+        network: template.network,
+    })
+}
+
+/// The fork servers of one provider, one for each interpreter, started on first use. A
+/// fork server that can't be started or fails a sandbox is not tried again: warm
+/// sandboxes then start their own interpreter, as without one.
+#[derive(Debug, Default)]
+struct ForkServers {
+    running: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<ForkServer>>>,
+    disabled: std::sync::atomic::AtomicBool,
+}
+
+/// The fork server's own sandbox holds it, the processes that make each sandbox, and
+/// each sandbox's init (the programs go to cgroups of their own).
+const FORK_SERVER_MEMORY: u64 = 1024 * host::MIB;
+const FORK_SERVER_PROCESSES: u64 = 4096;
+
+impl ForkServers {
+    /// Python without the host's network: forked sandboxes have a private one.
+    fn usable_for(&self, template: &ExecRequest) -> bool {
+        template.language == Language::Python
+            && !template.network
+            && !self.disabled.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn disable(&self, reason: ProviderError) {
+        if !self
+            .disabled
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            tracing::warn!(
+                "the Python fork server is off, warm sandboxes start their own interpreter: {reason}"
+            );
+        }
+        if let Ok(mut running) = self.running.lock() {
+            running.clear();
+        }
+    }
+
+    /// The running fork server for `interpreter`, started if there is none (or it died).
+    fn for_interpreter(
+        &self,
+        settings: &Settings,
+        interpreter: &Interpreter,
+        template: &ExecRequest,
+    ) -> Result<Arc<ForkServer>, ProviderError> {
+        let mut running = self
+            .running
+            .lock()
+            .map_err(|_| ProviderError::Unavailable("the fork servers' lock is poisoned".into()))?;
+        if let Some(server) = running.get(&interpreter.executable) {
+            if server.is_alive() {
+                return Ok(Arc::clone(server));
+            }
+        }
+        let server = Arc::new(start_fork_server(settings, interpreter, template)?);
+        running.insert(interpreter.executable.clone(), Arc::clone(&server));
+        Ok(server)
+    }
+}
+
+/// Starts a fork server for `interpreter` in a sandbox of its own.
+fn start_fork_server(
+    settings: &Settings,
+    interpreter: &Interpreter,
+    template: &ExecRequest,
+) -> Result<ForkServer, ProviderError> {
+    let mut request = template.clone();
+    request.memory_bytes = FORK_SERVER_MEMORY;
+    let wiring = Wiring {
+        result: harness::RESULT_FD,
+        attached_late: true,
+        cgroup_processes: FORK_SERVER_PROCESSES,
+        why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
+        warm: true,
+    };
+    let id = format!("forkserver-{}", crate::process::random_id());
+    let Prepared {
+        cgroup, mut spec, ..
+    } = host::prepare(
+        "local",
+        &settings.limits,
+        interpreter,
+        &id,
+        &request,
+        wiring,
+    )?;
+    spec.argv = vec![interpreter.executable.to_string_lossy().into_owned()];
+    spec.argv.extend(
+        harness::interpreter_flags(Language::Python)
+            .iter()
+            .map(|f| f.to_string()),
+    );
+    spec.argv.push(forkserver::script_path());
+    spec.files.extend([
+        SandboxFile {
+            path: forkserver::script_path(),
+            contents: harness::PYTHON_FORK_SERVER.to_string(),
+        },
+        SandboxFile {
+            path: forkserver::plan_path(),
+            contents: forkserver::plan(settings.seccomp, settings.landlock),
+        },
+    ]);
+    // It runs for as long as rock serves, and its descendants' processes count against its
+    // user's limit: the sandboxes it makes have their own.
+    // (No higher than rock's own hard limits: raising one takes a privilege outside.)
+    let hard = |resource| {
+        nix::sys::resource::getrlimit(resource)
+            .map(|(_, hard)| hard)
+            .unwrap_or(libc::RLIM_INFINITY)
+    };
+    spec.limits.cpu_seconds = hard(nix::sys::resource::Resource::RLIMIT_CPU);
+    spec.limits.processes = hard(nix::sys::resource::Resource::RLIMIT_NPROC);
+    // Both would forbid the namespaces and mounts it makes; each sandbox applies them.
+    spec.seccomp = false;
+    spec.landlock = false;
+    ForkServer::start(SandboxRun {
+        spec,
+        timeout: Duration::from_secs(30),
+        output_cap: 64 * 1024,
+        stdin: None,
+        helper: settings.helper.clone(),
+        cgroup: cgroup.map(Arc::new),
+    })
+    .map_err(host::provider_error)
+}
+
+/// A warm Python sandbox forked by the fork server.
+fn warm_fork(
+    settings: &Settings,
+    servers: &ForkServers,
+    interpreter: &Interpreter,
+    id: &str,
+    template: &ExecRequest,
+) -> Result<Warm, ProviderError> {
+    let server = servers.for_interpreter(settings, interpreter, template)?;
+    let Prepared {
+        cgroup,
+        spec,
+        mut metadata,
+        heap_limited,
+    } = prepare(settings, interpreter, id, template, true)?;
+    metadata.insert("warm".into(), json!(true));
+    metadata.insert("fork_server".into(), json!(true));
+    let cgroup = cgroup.map(Arc::new);
+    let mut started = server
+        .fork(&spec.limits, template.output_cap, cgroup.clone())
+        .map_err(host::provider_error)?;
+    started
+        .ready(Duration::from_secs(30))
+        .map_err(host::provider_error)?;
+    Ok(Warm {
+        started: std::sync::Mutex::new(Some(started)),
+        cgroup,
+        interpreter: interpreter.clone(),
         metadata,
         heap_limited,
         memory_bytes: template.memory_bytes,

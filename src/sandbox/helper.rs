@@ -49,7 +49,9 @@ impl Channels {
         let (stdout_r, stdout_w) = pipe()?;
         let (stderr_r, stderr_w) = pipe()?;
         let (result_r, result_w) = pipe()?;
-        let (gate_r, gate_w) = pipe()?;
+        // A socket, not a pipe: a fork server takes the fds of each sandbox it makes on it.
+        let (gate_w, gate_r) = UnixStream::pair()?;
+        let (gate_w, gate_r): (OwnedFd, OwnedFd) = (gate_w.into(), gate_r.into());
         Ok(Channels {
             parent: [stdin_w, stdout_r, stderr_r, result_r, gate_w],
             control,

@@ -337,7 +337,7 @@ fn apply_rlimits(limits: &ProcessLimits) -> Result<(), i32> {
     set(
         Resource::RLIMIT_CPU,
         limits.cpu_seconds,
-        limits.cpu_seconds + 1,
+        limits.cpu_seconds.saturating_add(1),
     )?;
     set(Resource::RLIMIT_NPROC, limits.processes, limits.processes)?;
     set(

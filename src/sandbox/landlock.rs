@@ -41,6 +41,46 @@ pub fn restrict() -> Result<(), String> {
         .map_err(|e| format!("landlock: {e}"))
 }
 
+/// What [`restrict`] asks of this kernel, for a process that applies it itself (the fork
+/// server's sandboxes): the handled rights and scopes, the size of the ruleset attribute
+/// for this Landlock version, and each path's rights. `None` without Landlock.
+pub fn plan() -> Option<serde_json::Value> {
+    let version = kernel_abi().min(WANTED_VERSION);
+    if version == 0 {
+        return None;
+    }
+    let abi = ABI::from(version as i32);
+    let all = AccessFs::from_all(abi);
+    let scoped = if version >= 6 {
+        (Scope::AbstractUnixSocket | Scope::Signal).bits()
+    } else {
+        0
+    };
+    // struct landlock_ruleset_attr grew a field with versions 4 (network) and 6 (scopes).
+    let attr_size = match version {
+        1..=3 => 8,
+        4 | 5 => 16,
+        _ => 24,
+    };
+    let mut rules = vec![serde_json::json!(["/", AccessFs::from_read(abi).bits()])];
+    rules.extend(
+        WRITABLE
+            .iter()
+            .map(|dir| serde_json::json!([dir, all.bits()])),
+    );
+    rules.extend(
+        DEVICES
+            .iter()
+            .map(|dev| serde_json::json!([dev, AccessFs::from_file(abi).bits()])),
+    );
+    Some(serde_json::json!({
+        "handled_fs": all.bits(),
+        "scoped": scoped,
+        "attr_size": attr_size,
+        "rules": rules,
+    }))
+}
+
 /// The kernel's Landlock version, 0 when it has none (or it is disabled).
 pub fn kernel_abi() -> i64 {
     const LANDLOCK_CREATE_RULESET_VERSION: u32 = 1;

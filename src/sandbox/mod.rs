@@ -4,6 +4,7 @@
 //! output, enforces the wall-clock timeout and collects the outcome.
 
 pub mod cgroup;
+pub mod forkserver;
 pub mod gvisor;
 pub mod helper;
 pub mod init;
@@ -116,7 +117,8 @@ pub fn run(run: SandboxRun, sink: &mut dyn OutputSink) -> Result<SandboxOutcome,
 /// what the init reported so far.
 pub struct Started {
     start: Instant,
-    helper_pid: i32,
+    /// `None` for a sandbox a fork server made: rock did not start it.
+    helper_pid: Option<i32>,
     guard: HelperGuard,
     pump: Pump,
     /// stdout, stderr, the result channel and the control socket.
@@ -131,6 +133,8 @@ pub struct Started {
     attached: Option<Result<(), String>>,
     failure: Option<SandboxError>,
     cgroup: Option<Arc<Cgroup>>,
+    /// What only a sandbox made by a fork server has (see `forkserver.rs`).
+    forked: Option<forkserver::Forked>,
 }
 
 /// Starts the helper and sends it the spec: the sandbox builds itself from here. A warm
@@ -215,7 +219,7 @@ pub fn start(mut run: SandboxRun, warm: bool) -> Result<Started, SandboxError> {
     }
     Ok(Started {
         start,
-        helper_pid,
+        helper_pid: Some(helper_pid),
         guard,
         pump: Pump::new(run.output_cap),
         fds,
@@ -227,6 +231,7 @@ pub fn start(mut run: SandboxRun, warm: bool) -> Result<Started, SandboxError> {
         attached: None,
         failure: None,
         cgroup: run.cgroup,
+        forked: None,
     })
 }
 
@@ -312,6 +317,9 @@ impl Started {
     /// For a warm sandbox: waits until its program runs (inside its cgroup, if it has one)
     /// and waits at the gate. Err if the sandbox failed on the way.
     pub fn ready(&mut self, within: Duration) -> Result<(), SandboxError> {
+        if self.forked.is_some() {
+            return self.ready_forked(within);
+        }
         let deadline = Instant::now() + within;
         while self.state.forked.is_none() || self.state.init_pid.is_none() {
             if let Some(err) = self.failure.take() {
@@ -370,12 +378,12 @@ impl Started {
             let now = Instant::now();
             if let (None, Some(signal)) = (interrupted, crate::interrupt::received()) {
                 interrupted = Some(signal);
-                kill_sandbox(init_pid, self.helper_pid);
+                self.kill(init_pid);
                 killed_at.get_or_insert(now);
             }
             if killed_at.is_none() && now >= deadline {
                 timed_out = self.state.exited.is_none();
-                kill_sandbox(init_pid, self.helper_pid);
+                self.kill(init_pid);
                 killed_at = Some(now);
             }
             if let Some(at) = killed_at {
@@ -389,7 +397,7 @@ impl Started {
             };
             if let Err(err) = self.step(wait, sink) {
                 self.failure.get_or_insert(err);
-                kill_sandbox(init_pid, self.helper_pid);
+                self.kill(init_pid);
                 break;
             }
         }
@@ -402,6 +410,9 @@ impl Started {
                     .join()
                     .unwrap_or_else(|_| Err("the cgroup thread failed".into())),
             );
+        }
+        if let Some(forked) = &mut self.forked {
+            forked.collect_denied(&mut self.state.denied);
         }
         if let Some(signal) = interrupted {
             return Err(SandboxError::Interrupted { signal });
@@ -570,13 +581,21 @@ pub(crate) fn write_id_maps(pid: i32) -> Result<(), String> {
     }
 }
 
-/// SIGKILL to the sandbox's pid 1 takes every process of its pid namespace with it;
-/// the helper dies too, and the init follows it through its parent-death signal.
-fn kill_sandbox(init_pid: Option<i32>, helper_pid: i32) {
-    if let Some(pid) = init_pid {
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+impl Started {
+    /// SIGKILL to the sandbox's pid 1 takes every process of its pid namespace with it;
+    /// the helper dies too, and the init follows it through its parent-death signal.
+    fn kill(&self, init_pid: Option<i32>) {
+        if let Some(forked) = &self.forked {
+            forked.kill();
+            return;
+        }
+        if let Some(pid) = init_pid {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        if let Some(pid) = self.helper_pid {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
     }
-    unsafe { libc::kill(helper_pid, libc::SIGKILL) };
 }
 
 fn decode_status(status: i32) -> Termination {

@@ -177,6 +177,22 @@ pub fn program(notify: bool) -> Vec<libc::sock_filter> {
     p
 }
 
+/// The program as the kernel reads it (`struct sock_filter`, 8 bytes each, native byte
+/// order): for a process that installs it itself (the fork server's sandboxes).
+pub fn to_bytes(program: &[libc::sock_filter]) -> Vec<u8> {
+    program
+        .iter()
+        .flat_map(|insn| {
+            let mut bytes = [0u8; 8];
+            bytes[..2].copy_from_slice(&insn.code.to_ne_bytes());
+            bytes[2] = insn.jt;
+            bytes[3] = insn.jf;
+            bytes[4..].copy_from_slice(&insn.k.to_ne_bytes());
+            bytes
+        })
+        .collect()
+}
+
 /// Installs `program` on the calling thread (and what it execs). no_new_privs must be set.
 /// With `listener`, returns the fd on which the filter's notifications arrive.
 pub fn install(program: &[libc::sock_filter], listener: bool) -> Result<Option<OwnedFd>, i32> {

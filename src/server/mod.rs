@@ -232,7 +232,16 @@ async fn run(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
     let provider = state.options.provider.as_ref();
     let warm = state.pool.take(request.language);
     let was_warm = warm.is_some();
-    let outcome = match warm {
+    // With the shelf empty, a sandbox made for this request: where the provider makes
+    // them cheaply (a fork server) that beats a cold run by far, and costs no more elsewhere.
+    let instance = match warm {
+        Some(instance) => Some(instance),
+        None => provider.prepare_instance(&request).await.unwrap_or_else(|err| {
+            tracing::warn!(language = %request.language, "a sandbox could not be made ahead of its code, so it runs cold: {err}");
+            None
+        }),
+    };
+    let outcome = match instance {
         Some(instance) => {
             let outcome = provider
                 .execute_code(&instance, &request, Box::new(NoSink))

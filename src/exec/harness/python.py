@@ -14,32 +14,56 @@ def _rock_run():
         os.set_inheritable(result_fd, False)
     else:
         result_fd = os.open(result, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
-    request = None
     if len(sys.argv) > 4:
-        # Wait for the go-ahead: "g" once rock has moved this process into its cgroup, or
-        # "r" and a request (a warm sandbox, started before its code was known).
-        gate = int(sys.argv[4])
-        go = os.read(gate, 1)
-        if go == b"r":
-            chunks = []
-            while True:
-                chunk = os.read(gate, 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            request = json.loads(b"".join(chunks))
-        elif go != b"g":
-            os._exit(125)
-        os.close(gate)
-    if request is not None:
-        code_path = os.path.join(os.path.dirname(code_path), request["file"])
-        with open(code_path, "w", encoding="utf-8") as f:
-            f.write(request["code"])
-        arguments = request.get("arguments")
-    else:
-        with open(args_path, "rb") as f:
-            raw = f.read()
-        arguments = json.loads(raw) if raw else None
+        request = _wait_at_gate(int(sys.argv[4]))
+        if request is not None:
+            return _run_request(os.path.dirname(code_path), request, result_fd)
+    with open(args_path, "rb") as f:
+        raw = f.read()
+    arguments = json.loads(raw) if raw else None
+    return _serve(code_path, arguments, result_fd)
+
+
+def _wait_at_gate(gate):
+    """Waits for the go-ahead: "g" once rock has moved this process into its cgroup (None),
+    or "r" and a request (a warm sandbox, started before its code was known)."""
+    import json
+    import os
+
+    go = os.read(gate, 1)
+    request = None
+    if go == b"r":
+        chunks = []
+        while True:
+            chunk = os.read(gate, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        request = json.loads(b"".join(chunks))
+    elif go != b"g":
+        os._exit(125)
+    os.close(gate)
+    return request
+
+
+def _run_request(folder, request, result_fd):
+    """Runs a warm sandbox's request: its code goes to `folder` under the name it gives."""
+    import os
+
+    code_path = os.path.join(folder, request["file"])
+    source = request["code"].encode()
+    fd = os.open(code_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        while source:
+            source = source[os.write(fd, source):]
+    finally:
+        os.close(fd)
+    return _serve(code_path, request.get("arguments"), result_fd)
+
+
+def _serve(code_path, arguments, result_fd):
+    import json
+    import os
 
     def send(message):
         # One message a line: the outcome of main, then the artifacts.
@@ -228,8 +252,13 @@ def _finish(code):
     os._exit(status)
 
 
-if __name__ == "__main__":
+def _main(run):
+    """Runs `run` as the whole program: its return value or SystemExit is the exit status."""
     try:
-        _finish(_rock_run())
+        _finish(run())
     except SystemExit as exit_:
         _finish(exit_.code)
+
+
+if __name__ == "__main__":
+    _main(_rock_run)
