@@ -1,11 +1,12 @@
 //! The hostile-code corpus: programs that try to get out, see out, or wear the machine
 //! down, each with the outcome it must have, run one after another against every local
-//! provider. At the end the suite checks that the machine is as it was: no sandbox process,
+//! provider, and through `rock serve` (forked Python sandboxes). At the end the suite checks that the machine is as it was: no sandbox process,
 //! mount or cgroup left behind.
 
 mod support;
 
 use serde_json::Value;
+use support::serve::Server;
 use support::Rock;
 
 /// What a case must end with.
@@ -214,12 +215,40 @@ fn corpus() -> Vec<Case> {
     ]
 }
 
+/// The corpus through `rock serve` with the local provider: Python runs in sandboxes the
+/// fork server forked, Node in warm sandboxes; the server is stopped at the end, and
+/// takes its fork server with it. The failures, if any.
+fn corpus_through_rock_serve(rock: &Rock) -> Vec<String> {
+    let mut command = rock.std_cmd();
+    command.env("ROCK_HOSTILE_SECRET", SECRET);
+    let server = Server::start_with(command, &["--max-concurrency", "1"]);
+    let mut failures = Vec::new();
+    for case in corpus() {
+        let mut fields = serde_json::json!({});
+        if let Some(at) = case.extra.iter().position(|a| *a == "--timeout") {
+            let seconds: u64 = case.extra[at + 1].parse().expect("a timeout in seconds");
+            fields["timeout"] = seconds.into();
+        }
+        let (_, body) = server.run(case.lang, case.code, fields);
+        // The executor API's -124 and -137 are the 124 and 137 of `rock exec`.
+        let exit = body["exit_code"].as_i64().unwrap_or(-1).abs() as i32;
+        if let Err(failure) = check(&case, "serve", &body, exit) {
+            failures.push(failure);
+        }
+    }
+    if server.stop() != Some(0) {
+        failures.push("rock serve did not stop cleanly".into());
+    }
+    failures
+}
+
 /// The sandbox processes, mounts, cgroups and runsc bundles of this machine.
 fn traces() -> (Vec<String>, usize, Vec<String>, Vec<String>) {
     // The orphan case's `sleep` has this duration, to be found if it survived.
     let processes = [
         "__rock-sandbox-init",
         "/rock/harness",
+        "/rock/forkserver",
         "613.1379",
         "runsc-sandbox",
         "runsc-gofer",
@@ -287,6 +316,7 @@ fn every_hostile_case_has_its_outcome_and_the_machine_is_unchanged() {
             }
         }
     }
+    failures.extend(corpus_through_rock_serve(&rock));
     assert!(
         failures.is_empty(),
         "{} cases failed:\n{}",

@@ -520,3 +520,205 @@ fn an_executor_that_is_not_there_is_one_sentence_and_125() {
     let output = rock.run(&["--config", config, "provider", "test", "executor"]);
     assert_eq!(output.status.code(), Some(125));
 }
+
+/// What a Python program sees of its sandbox, as `main`'s result.
+const WALLS: &str = r#"
+import json, os, random, socket
+
+def attempt(action):
+    try:
+        action()
+        return "allowed"
+    except OSError as err:
+        return type(err).__name__
+
+def main(port, secret):
+    status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines() if ":\t" in line)
+    def connect():
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    def write_outside():
+        open("/rock/planted", "w").write("x")
+    return {
+        "uid": os.getuid(),
+        "capabilities": sorted({status[k].strip() for k in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh")}),
+        "no_new_privs": status["NoNewPrivs"].strip(),
+        "seccomp": status["Seccomp"].strip(),
+        "init": open("/proc/1/comm").read().strip(),
+        "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "hostname": socket.gethostname(),
+        "work": len(os.listdir("/work")),
+        "tmp": os.listdir("/tmp") + os.listdir("/dev/shm"),
+        "host_listener": attempt(connect),
+        "secret": attempt(lambda: open(secret).read()),
+        "write_outside": attempt(write_outside),
+        "random": random.random(),
+    }
+"#;
+
+#[test]
+fn a_forked_python_sandbox_has_every_wall_of_a_fresh_one() {
+    let rock = Rock::new();
+    let secret = rock.file("secret.txt", "the host's secret");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = Server::start(&rock, &[]);
+    let arguments = json!({"arguments": {"port": port, "secret": secret}});
+    let mut seen_random = Vec::new();
+    for _ in 0..3 {
+        let (_, body) = server.run("python", WALLS, arguments.clone());
+        assert_eq!(body["status"], "success", "{body}");
+        let mut walls = body["result"]["value"].clone();
+        seen_random.push(walls["random"].take().to_string());
+        assert_eq!(
+            walls,
+            json!({
+                "uid": 1000,
+                "capabilities": ["0000000000000000"],
+                "no_new_privs": "1",
+                "seccomp": "2",
+                // pid 1 is the fork server's init for this sandbox: the sandbox was forked.
+                "init": "rock-init",
+                "processes": [1, 2],
+                "hostname": "rock",
+                "work": 1,
+                "tmp": [],
+                "host_listener": "ConnectionRefusedError",
+                "secret": "FileNotFoundError",
+                "write_outside": "OSError",
+                "random": null,
+            }),
+            "{body}"
+        );
+    }
+    seen_random.dedup();
+    assert_eq!(
+        seen_random.len(),
+        3,
+        "forked sandboxes share a random state"
+    );
+    assert!(
+        !server.log().contains("fork server is off"),
+        "{}",
+        server.log()
+    );
+    drop(listener);
+}
+
+#[test]
+fn a_forked_sandbox_reports_a_denied_system_call() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &[]);
+    let code = "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nprint(libc.unshare(0x00020000), os.strerror(ctypes.get_errno()))\n";
+    let (_, body) = server.run("python", code, json!({}));
+    assert_eq!(
+        (
+            body["stdout"].as_str(),
+            body["status"].as_str(),
+            body["unauthorized_access_type"].as_str()
+        ),
+        (
+            Some("-1 Operation not permitted\n"),
+            Some("unauthorized_access"),
+            Some("disallowed_syscall")
+        ),
+        "{body}"
+    );
+}
+
+#[test]
+fn forked_sandboxes_running_at_once_cannot_reach_each_other() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &["--max-concurrency", "2"]);
+    let first = r#"
+import socket
+def main():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 7777))
+    listener.listen()
+    open("/tmp/first", "w").write("x")
+    open("/dev/shm/first", "w").write("x")
+    listener.settimeout(3)
+    try:
+        listener.accept()
+        return "reached"
+    except socket.timeout:
+        return "alone"
+"#;
+    let second = r#"
+import os, socket, time
+def main():
+    time.sleep(0.5)
+    try:
+        socket.create_connection(("127.0.0.1", 7777), timeout=1).close()
+        reached = True
+    except OSError:
+        reached = False
+    return {
+        "reached": reached,
+        "files": os.listdir("/tmp") + os.listdir("/dev/shm"),
+        "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+    }
+"#;
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| server.run("python", first, json!({"arguments": {}})));
+        std::thread::sleep(Duration::from_millis(300));
+        let second = server.run("python", second, json!({"arguments": {}}));
+        (first.join().unwrap().1, second.1)
+    });
+    assert_eq!(first["result"]["value"], "alone", "{first}");
+    assert_eq!(
+        second["result"]["value"],
+        json!({"reached": false, "files": [], "processes": [1, 2]}),
+        "{second}"
+    );
+}
+
+#[test]
+fn a_fork_bomb_in_one_forked_sandbox_leaves_another_its_own_processes() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &["--max-concurrency", "2"]);
+    let bomb = r#"
+import os, time
+def main():
+    children = 0
+    while True:
+        try:
+            pid = os.fork()
+        except OSError:
+            break
+        if pid == 0:
+            time.sleep(5)
+            os._exit(0)
+        children += 1
+    time.sleep(1.5)
+    return children
+"#;
+    let forks = r#"
+import os
+def main():
+    pids = [os.fork() or os._exit(0) for _ in range(20)]
+    return sum(os.waitpid(pid, 0)[1] == 0 for pid in pids)
+"#;
+    let (bomb, forks) = std::thread::scope(|scope| {
+        let bomb = scope.spawn(|| server.run("python", bomb, json!({"arguments": {}})));
+        std::thread::sleep(Duration::from_millis(700));
+        let forks = server.run("python", forks, json!({"arguments": {}}));
+        (bomb.join().unwrap().1, forks.1)
+    });
+    // The process limit (64) held the bomb: the program and its children.
+    assert_eq!(bomb["result"]["value"], 63, "{bomb}");
+    assert_eq!(forks["result"]["value"], 20, "{forks}");
+}
+
+#[test]
+fn without_the_fork_server_warm_python_sandboxes_start_their_own_interpreter() {
+    let rock = Rock::new();
+    let config = rock.file("config.toml", "[providers.local]\nfork_server = false\n");
+    let mut command = rock.std_cmd();
+    command.arg("--config").arg(config);
+    let server = Server::start_with(command, &[]);
+    let code = "print(open('/proc/1/comm').read().strip())\n";
+    let (_, body) = server.run("python", code, json!({}));
+    assert_eq!(body["status"], "success", "{body}");
+    assert_ne!(body["stdout"], "rock-init\n", "{body}");
+}

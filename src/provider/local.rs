@@ -190,6 +190,12 @@ impl Provider for LocalProvider {
             .map_err(|e| ProviderError::Unavailable(e.to_string()))?
     }
 
+    /// Stops the fork servers, and with their sandboxes their cgroups go.
+    async fn shutdown(&self) {
+        let servers = Arc::clone(&self.fork_servers);
+        let _ = blocking(move || servers.stop_all()).await;
+    }
+
     /// A cold run's sandbox is gone when `execute_code` returns: processes, mounts and
     /// cgroup die with it. A warm instance's sandbox (used or not) and cgroup go now.
     async fn destroy_instance(&self, instance: Instance) -> Result<(), ProviderError> {
@@ -394,6 +400,16 @@ impl ForkServers {
         }
         if let Ok(mut running) = self.running.lock() {
             running.clear();
+        }
+    }
+
+    fn stop_all(&self) {
+        let running: Vec<Arc<ForkServer>> = match self.running.lock() {
+            Ok(mut running) => running.drain().map(|(_, server)| server).collect(),
+            Err(_) => return,
+        };
+        for server in running {
+            server.stop();
         }
     }
 

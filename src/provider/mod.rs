@@ -122,6 +122,11 @@ pub trait Provider: Send + Sync {
     ) -> Result<ExecutionResult, ProviderError>;
 
     async fn destroy_instance(&self, instance: Instance) -> Result<(), ProviderError>;
+
+    /// Ends what the provider keeps running between instances (the local provider's fork
+    /// servers), once no instance is in use, and waits until it is gone. The default has
+    /// nothing to end.
+    async fn shutdown(&self) {}
 }
 
 /// A registered provider: its names and how to make one.

@@ -83,6 +83,8 @@ pub fn plan(seccomp: bool, landlock: bool) -> String {
 pub struct ForkServer {
     command: Mutex<UnixStream>,
     alive: Arc<AtomicBool>,
+    /// Says when the fork server's sandbox is gone, cgroup included.
+    gone: Mutex<Option<mpsc::Receiver<()>>>,
 }
 
 impl std::fmt::Debug for ForkServer {
@@ -123,6 +125,7 @@ impl ForkServer {
             .map_err(|e| SandboxError::io("cannot set up the fork server's channel", e))?;
         let alive = Arc::new(AtomicBool::new(true));
         let watched = Arc::clone(&alive);
+        let (done, gone) = mpsc::channel();
         std::thread::Builder::new()
             .name("rock-forkserver".into())
             .spawn(move || {
@@ -137,12 +140,26 @@ impl ForkServer {
                 if !why.is_empty() {
                     tracing::warn!("the Python fork server ended: {why}");
                 }
+                drop(started);
+                let _ = done.send(());
             })
             .map_err(|e| SandboxError::io("cannot start the fork server's thread", e))?;
         Ok(ForkServer {
             command: Mutex::new(command),
             alive,
+            gone: Mutex::new(Some(gone)),
         })
+    }
+
+    /// Ends the fork server, and with its sandbox every sandbox it made, and waits (a
+    /// while) until its sandbox is gone.
+    pub fn stop(&self) {
+        if let Ok(command) = self.command.lock() {
+            let _ = command.shutdown(std::net::Shutdown::Both);
+        }
+        if let Some(gone) = self.gone.lock().ok().and_then(|mut gone| gone.take()) {
+            let _ = gone.recv_timeout(STARTUP);
+        }
     }
 
     /// Whether the fork server still runs and can make sandboxes.

@@ -122,7 +122,8 @@ impl Pool {
         self.shelves.keys().copied()
     }
 
-    /// Stops refilling and destroys what is ready: their sandboxes never run anything.
+    /// Stops refilling and destroys what is ready (their sandboxes never run anything),
+    /// then what the provider keeps running for them.
     pub async fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         for shelf in self.shelves.values() {
@@ -132,6 +133,7 @@ impl Pool {
                 let _ = self.provider.destroy_instance(instance).await;
             }
         }
+        self.provider.shutdown().await;
     }
 }
 
