@@ -84,6 +84,9 @@ pub enum HarnessMessage {
     Artifacts {
         files: Vec<super::artifacts::Candidate>,
     },
+    /// How the program ended, said by a forked sandbox's harness as it exits (read by
+    /// `sandbox::Started::finish`).
+    Exit {},
 }
 
 impl HarnessMessage {

@@ -336,6 +336,7 @@ pub fn interpret(
     for each in messages {
         match each {
             HarnessMessage::Artifacts { files } => candidates = files,
+            HarnessMessage::Exit {} => {}
             other if message.is_none() => message = Some(other),
             _ => {}
         }

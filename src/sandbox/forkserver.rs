@@ -300,11 +300,14 @@ impl Forked {
         }
     }
 
-    /// Adds the calls the filter refused to `into`, once the supervisor has seen the last.
-    pub(crate) fn collect_denied(&mut self, into: &mut Vec<String>) {
+    /// Adds the calls the filter refused to `into`, once the supervisor has seen the last:
+    /// when no process under the filter is left, or, if the harness `said_exit`, at once
+    /// (each call was reported before the program went on, and it went on to say so).
+    pub(crate) fn collect_denied(&mut self, into: &mut Vec<String>, said_exit: bool) {
         if let Some(done) = self.supervised.take() {
-            // Done when no process under the filter is left, as there is none now.
-            let _ = done.recv_timeout(Duration::from_secs(1));
+            if !said_exit {
+                let _ = done.recv_timeout(Duration::from_secs(1));
+            }
         }
         if let Ok(denied) = self.denied.lock() {
             for name in denied.iter() {
@@ -368,19 +371,15 @@ impl Started {
         match receive(control) {
             Message::Listener(listener) => {
                 let forked = self.forked.get_or_insert_with(Forked::default);
-                let denied = Arc::clone(&forked.denied);
                 let (done, supervised) = mpsc::channel();
-                forked.supervised = Some(supervised);
-                std::thread::spawn(move || {
-                    seccomp::supervise(listener, |syscall| {
-                        if let Ok(mut denied) = denied.lock() {
-                            if !denied.contains(&syscall) && denied.len() < DENIED_LISTED {
-                                denied.push(syscall);
-                            }
-                        }
-                    });
-                    let _ = done.send(());
+                let watched = Supervisor::get().and_then(|supervisor| {
+                    supervisor.watch(listener, Arc::clone(&forked.denied), done)
                 });
+                if let Err(message) = watched {
+                    self.kill(Some(init));
+                    return Err(SandboxError::Setup(message));
+                }
+                forked.supervised = Some(supervised);
             }
             Message::NoFilter => {}
             other => {
@@ -507,4 +506,140 @@ fn last_line(bytes: &[u8]) -> String {
         .unwrap_or_default()
         .trim()
         .to_string()
+}
+
+/// One thread answers the seccomp listeners of every forked sandbox (a thread each would
+/// cost every run a thread's start and stack).
+struct Supervisor {
+    epoll: OwnedFd,
+    watched: Mutex<Watched>,
+}
+
+#[derive(Default)]
+struct Watched {
+    /// By token, not fd number: an event of a listener already gone can't reach another.
+    listeners: std::collections::HashMap<u64, Listener>,
+    next: u64,
+}
+
+struct Listener {
+    fd: OwnedFd,
+    denied: Arc<Mutex<Vec<String>>>,
+    answered: usize,
+    /// Told (by being dropped) when the listener is done: no process under the filter left.
+    _done: mpsc::Sender<()>,
+}
+
+impl Supervisor {
+    fn get() -> Result<&'static Supervisor, String> {
+        static SUPERVISOR: std::sync::OnceLock<Result<&'static Supervisor, String>> =
+            std::sync::OnceLock::new();
+        SUPERVISOR
+            .get_or_init(|| {
+                let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+                if epoll < 0 {
+                    return Err(format!(
+                        "cannot watch the sandboxes' seccomp listeners: {}",
+                        std::io::Error::last_os_error()
+                    ));
+                }
+                let supervisor: &'static Supervisor = Box::leak(Box::new(Supervisor {
+                    // SAFETY: epoll_create1 returned a new fd that nothing else owns.
+                    epoll: unsafe { OwnedFd::from_raw_fd(epoll) },
+                    watched: Mutex::new(Watched::default()),
+                }));
+                std::thread::Builder::new()
+                    .name("rock-seccomp".into())
+                    .spawn(move || supervisor.run())
+                    .map_err(|e| format!("cannot start the seccomp supervisor: {e}"))?;
+                Ok(supervisor)
+            })
+            .clone()
+    }
+
+    fn watch(
+        &self,
+        listener: OwnedFd,
+        denied: Arc<Mutex<Vec<String>>>,
+        done: mpsc::Sender<()>,
+    ) -> Result<(), String> {
+        let mut watched = self
+            .watched
+            .lock()
+            .map_err(|_| "the supervisor's lock is poisoned")?;
+        let token = watched.next;
+        watched.next += 1;
+        let mut event = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR) as u32,
+            u64: token,
+        };
+        let fd = listener.as_raw_fd();
+        if unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) }
+            < 0
+        {
+            return Err(format!(
+                "cannot watch a sandbox's seccomp listener: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        watched.listeners.insert(
+            token,
+            Listener {
+                fd: listener,
+                denied,
+                answered: 0,
+                _done: done,
+            },
+        );
+        Ok(())
+    }
+
+    fn run(&self) {
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];
+        loop {
+            let ready =
+                unsafe { libc::epoll_wait(self.epoll.as_raw_fd(), events.as_mut_ptr(), 64, -1) };
+            if ready < 0 {
+                if nix::errno::Errno::last() == nix::errno::Errno::EINTR {
+                    continue;
+                }
+                return;
+            }
+            for event in &events[..ready as usize] {
+                let Ok(mut watched) = self.watched.lock() else {
+                    return;
+                };
+                let token = event.u64;
+                let Some(listener) = watched.listeners.get_mut(&token) else {
+                    continue;
+                };
+                let mut ended = event.events & libc::EPOLLIN as u32 == 0;
+                if !ended {
+                    let denied = Arc::clone(&listener.denied);
+                    let answer = seccomp::answer(listener.fd.as_raw_fd(), &mut |syscall| {
+                        if let Ok(mut denied) = denied.lock() {
+                            if !denied.contains(&syscall) && denied.len() < DENIED_LISTED {
+                                denied.push(syscall);
+                            }
+                        }
+                    });
+                    listener.answered += 1;
+                    ended = matches!(answer, seccomp::Answer::Closed)
+                        || listener.answered >= seccomp::ANSWERED_PER_LISTENER;
+                }
+                if ended {
+                    if let Some(listener) = watched.listeners.remove(&token) {
+                        unsafe {
+                            libc::epoll_ctl(
+                                self.epoll.as_raw_fd(),
+                                libc::EPOLL_CTL_DEL,
+                                listener.fd.as_raw_fd(),
+                                std::ptr::null_mut(),
+                            )
+                        };
+                    }
+                }
+            }
+        }
+    }
 }

@@ -242,6 +242,40 @@ impl Started {
             || (self.fds[3].fd.is_some() && !self.state.init_gone())
     }
 
+    /// For a forked sandbox: whether its harness said how the program ended and nothing
+    /// holds its outputs open any more. Then the outcome is known, and the teardown (the
+    /// program's exit, its init's reaping, its namespaces) needn't be waited for: the
+    /// sandbox is killed when it is dropped. A program could say so itself, and then be
+    /// cut short: that changes only its own result.
+    fn said_exit(&mut self) -> bool {
+        if self.forked.is_none()
+            || self.state.exited.is_some()
+            || self.fds[..3].iter().any(|s| s.fd.is_some())
+        {
+            return false;
+        }
+        #[derive(serde::Deserialize)]
+        struct Exit {
+            kind: String,
+            status: i32,
+            cpu_micros: u64,
+            max_rss_kib: u64,
+        }
+        let last = self
+            .pump
+            .result
+            .split(|b| *b == b'\n')
+            .rfind(|l| !l.is_empty());
+        match last.and_then(|line| serde_json::from_slice::<Exit>(line).ok()) {
+            Some(exit) if exit.kind == "exit" && (0..=255).contains(&exit.status) => {
+                // As a wait status: exited with this code.
+                self.state.exited = Some((exit.status << 8, exit.cpu_micros, exit.max_rss_kib));
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// One wait for events (at most `wait`), then what they say: output to the pump and
     /// the sink, reports from the init. Err when polling failed.
     fn step(&mut self, wait: Duration, sink: &mut dyn OutputSink) -> Result<(), SandboxError> {
@@ -373,7 +407,12 @@ impl Started {
         // Done when the program's pipes are closed and no sandboxed process is left: the
         // init reports `Exited` only after killing and reaping the rest, and the helper
         // reports `InitDied` when the init ended without that.
+        let mut said_exit = false;
         while self.running() {
+            if self.said_exit() {
+                said_exit = true;
+                break;
+            }
             let init_pid = self.state.init_pid;
             let now = Instant::now();
             if let (None, Some(signal)) = (interrupted, crate::interrupt::received()) {
@@ -412,7 +451,7 @@ impl Started {
             );
         }
         if let Some(forked) = &mut self.forked {
-            forked.collect_denied(&mut self.state.denied);
+            forked.collect_denied(&mut self.state.denied, said_exit);
         }
         if let Some(signal) = interrupted {
             return Err(SandboxError::Interrupted { signal });

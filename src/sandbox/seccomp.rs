@@ -258,26 +258,46 @@ pub fn supervise(listener: OwnedFd, mut report: impl FnMut(String)) {
             // POLLHUP: the last process under the filter is gone.
             return;
         }
-        // SAFETY: plain data; the kernel wants it zeroed.
-        let mut notif: libc::seccomp_notif = unsafe { std::mem::zeroed() };
-        if unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut notif) } < 0 {
-            match nix::errno::Errno::last() {
-                // The caller died meanwhile, or a signal: wait for the next.
-                nix::errno::Errno::ENOENT | nix::errno::Errno::EINTR => continue,
-                _ => return,
-            }
+        if let Answer::Closed = answer(fd, &mut report) {
+            return;
         }
-        // Reported before the answer, so the report precedes anything the program does next.
-        report(name_of(i64::from(notif.data.nr)));
-        let mut response = libc::seccomp_notif_resp {
-            id: notif.id,
-            val: 0,
-            error: -libc::EPERM,
-            flags: 0,
-        };
-        unsafe { libc::ioctl(fd, libc::SECCOMP_IOCTL_NOTIF_SEND, &mut response) };
     }
 }
+
+/// What one notification on a listener came to.
+pub enum Answer {
+    /// A call was refused (EPERM), reported before the answer went out.
+    Denied,
+    /// Nothing to answer: the caller died meanwhile, or a signal came.
+    Nothing,
+    /// The listener can't be used any more.
+    Closed,
+}
+
+/// Takes one notification from a ready `listener`, hands the call's name to `report`, then
+/// refuses the call with EPERM: the report precedes anything the program does next.
+pub fn answer(listener: i32, report: &mut impl FnMut(String)) -> Answer {
+    // SAFETY: plain data; the kernel wants it zeroed.
+    let mut notif: libc::seccomp_notif = unsafe { std::mem::zeroed() };
+    if unsafe { libc::ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_RECV, &mut notif) } < 0 {
+        return match nix::errno::Errno::last() {
+            nix::errno::Errno::ENOENT | nix::errno::Errno::EINTR => Answer::Nothing,
+            _ => Answer::Closed,
+        };
+    }
+    report(name_of(i64::from(notif.data.nr)));
+    let mut response = libc::seccomp_notif_resp {
+        id: notif.id,
+        val: 0,
+        error: -libc::EPERM,
+        flags: 0,
+    };
+    unsafe { libc::ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_SEND, &mut response) };
+    Answer::Denied
+}
+
+/// How many denied calls one listener has answered at most: see `ANSWERED`.
+pub const ANSWERED_PER_LISTENER: usize = ANSWERED;
 
 /// The calls denied for every argument (number, name), for the docs and tests.
 pub fn denied_calls() -> &'static [(i64, &'static str)] {

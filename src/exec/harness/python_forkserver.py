@@ -251,6 +251,7 @@ def _program(request, fds):
 
 
 def _run():
+    harness._EXIT_CHANNEL = 3
     request = harness._wait_at_gate(COMMAND_FD)
     if request is None:
         return 125
