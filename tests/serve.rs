@@ -722,3 +722,68 @@ fn without_the_fork_server_warm_python_sandboxes_start_their_own_interpreter() {
     assert_eq!(body["status"], "success", "{body}");
     assert_ne!(body["stdout"], "rock-init\n", "{body}");
 }
+
+/// The pids of the processes below `pid` whose name is `comm`.
+fn descendants_named(pid: u32, comm: &str) -> Vec<i32> {
+    let parent_of = |p: &str| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Ok(candidate) = name.parse::<u32>() else {
+            continue;
+        };
+        let own = std::fs::read_to_string(format!("/proc/{name}/comm")).unwrap_or_default();
+        if own.trim() != comm {
+            continue;
+        }
+        // Not a sandbox it is making (which has its name for a moment): its parent is
+        // another process.
+        let parent = parent_of(&name).unwrap_or(0);
+        let parent_comm =
+            std::fs::read_to_string(format!("/proc/{parent}/comm")).unwrap_or_default();
+        if parent_comm.trim() == comm {
+            continue;
+        }
+        let mut ancestor = Some(parent);
+        while let Some(up) = ancestor.filter(|p| *p > 1) {
+            if up == pid {
+                found.push(candidate as i32);
+                break;
+            }
+            ancestor = parent_of(&up.to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn a_fork_server_that_dies_is_started_again() {
+    let rock = Rock::new();
+    let server = Server::start(&rock, &["--max-concurrency", "1"]);
+    let code = "print(open('/proc/1/comm').read().strip())\n";
+    let (_, body) = server.run("python", code, json!({}));
+    assert_eq!(body["stdout"], "rock-init\n", "{body}");
+    let fork_servers = descendants_named(server.child.id(), "rock-forkserver");
+    assert_eq!(fork_servers.len(), 1, "{fork_servers:?}");
+    unsafe { libc::kill(fork_servers[0], libc::SIGKILL) };
+    // The warm sandboxes it had made die with it (a run caught in the middle would fail);
+    // once they are gone, none is taken, and the next runs get a new fork server.
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..8 {
+        let (_, body) = server.run("python", code, json!({}));
+        assert_eq!(body["status"], "success", "{body}");
+    }
+    let (_, body) = server.run("python", code, json!({}));
+    assert_eq!(body["stdout"], "rock-init\n", "{body}\n{}", server.log());
+    let restarted = descendants_named(server.child.id(), "rock-forkserver");
+    assert_eq!(restarted.len(), 1, "{restarted:?}");
+    assert_ne!(restarted, fork_servers);
+}

@@ -308,7 +308,8 @@ struct WarmRun {
 
 impl Warm {
     /// The sandbox, for a request it can take: the same network, and the same memory
-    /// unless a cgroup can be given another limit. Each sandbox is taken once.
+    /// unless a cgroup can be given another limit, and still alive. Each sandbox is taken
+    /// once.
     fn take_for(&self, request: &ExecRequest) -> Option<WarmRun> {
         if request.network != self.network
             || (self.cgroup.is_none() && request.memory_bytes != self.memory_bytes)
@@ -316,6 +317,9 @@ impl Warm {
             return None;
         }
         let started = self.started.lock().ok()?.take()?;
+        if !started.is_alive() {
+            return None;
+        }
         Some(WarmRun {
             started,
             cgroup: self.cgroup.clone(),
@@ -510,7 +514,6 @@ fn warm_fork(
     id: &str,
     template: &ExecRequest,
 ) -> Result<Warm, ProviderError> {
-    let server = servers.for_interpreter(settings, interpreter, template)?;
     let Prepared {
         cgroup,
         spec,
@@ -520,12 +523,21 @@ fn warm_fork(
     metadata.insert("warm".into(), json!(true));
     metadata.insert("fork_server".into(), json!(true));
     let cgroup = cgroup.map(Arc::new);
-    let mut started = server
-        .fork(&spec.limits, template.output_cap, cgroup.clone())
-        .map_err(host::provider_error)?;
-    started
-        .ready(Duration::from_secs(30))
-        .map_err(host::provider_error)?;
+    let fork = |server: &ForkServer| {
+        let mut started = server.fork(&spec.limits, template.output_cap, cgroup.clone())?;
+        started.ready(Duration::from_secs(30))?;
+        Ok::<_, sandbox::SandboxError>(started)
+    };
+    let server = servers.for_interpreter(settings, interpreter, template)?;
+    let started = match fork(&server) {
+        Ok(started) => started,
+        // A fork server that died (killed, say) is started again, once.
+        Err(_) if !server.is_alive() => {
+            let server = servers.for_interpreter(settings, interpreter, template)?;
+            fork(&server).map_err(host::provider_error)?
+        }
+        Err(err) => return Err(host::provider_error(err)),
+    };
     Ok(Warm {
         started: std::sync::Mutex::new(Some(started)),
         cgroup,

@@ -162,9 +162,27 @@ impl ForkServer {
         }
     }
 
-    /// Whether the fork server still runs and can make sandboxes.
+    /// Whether the fork server still runs and can make sandboxes: its sandbox has not
+    /// ended, and its end of the channel is open (the kernel closes it the moment the
+    /// process dies, before rock hears of its sandbox's end).
     pub fn is_alive(&self) -> bool {
-        self.alive.load(Ordering::SeqCst)
+        if !self.alive.load(Ordering::SeqCst) {
+            return false;
+        }
+        let Ok(command) = self.command.lock() else {
+            return false;
+        };
+        let mut poll = libc::pollfd {
+            fd: command.as_raw_fd(),
+            events: libc::POLLRDHUP,
+            revents: 0,
+        };
+        let hung_up = unsafe { libc::poll(&mut poll, 1, 0) } > 0
+            && poll.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0;
+        if hung_up {
+            self.alive.store(false, Ordering::SeqCst);
+        }
+        !hung_up
     }
 
     /// Forks a fresh sandbox with `limits`, its program moved into `cgroup` by
@@ -298,6 +316,19 @@ impl Forked {
                 )
             };
         }
+    }
+
+    /// Whether the sandbox's init still runs (its pidfd is not yet readable).
+    pub(crate) fn alive(&self) -> bool {
+        let Some(pidfd) = &self.init else {
+            return true;
+        };
+        let mut poll = libc::pollfd {
+            fd: pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        unsafe { libc::poll(&mut poll, 1, 0) == 0 }
     }
 
     /// Adds the calls the filter refused to `into`, once the supervisor has seen the last:

@@ -5,6 +5,7 @@
 
 pub mod cgroup;
 pub mod forkserver;
+use forkserver::Forked;
 pub mod gvisor;
 pub mod helper;
 pub mod init;
@@ -346,6 +347,12 @@ impl Started {
             self.attacher = Some(spawn_attacher(cgroup.procs_files(), init, self.gate.take()));
         }
         Ok(())
+    }
+
+    /// Whether the sandbox may still take its request: false once a forked sandbox is
+    /// gone (its fork server died, say). Other sandboxes are assumed to live.
+    pub fn is_alive(&self) -> bool {
+        self.forked.as_ref().map_or(true, Forked::alive)
     }
 
     /// For a warm sandbox: waits until its program runs (inside its cgroup, if it has one)
