@@ -625,6 +625,17 @@ fn a_forked_sandbox_reports_a_denied_system_call() {
     );
 }
 
+/// Runs Python `first`, and `second` `after` that while the first still runs: their
+/// answers.
+fn two_at_once(server: &Server, first: &str, second: &str, after: Duration) -> (Value, Value) {
+    std::thread::scope(|scope| {
+        let first = scope.spawn(|| server.run("python", first, json!({"arguments": {}})));
+        std::thread::sleep(after);
+        let second = server.run("python", second, json!({"arguments": {}}));
+        (first.join().unwrap().1, second.1)
+    })
+}
+
 #[test]
 fn forked_sandboxes_running_at_once_cannot_reach_each_other() {
     let rock = Rock::new();
@@ -659,12 +670,7 @@ def main():
         "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
     }
 "#;
-    let (first, second) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| server.run("python", first, json!({"arguments": {}})));
-        std::thread::sleep(Duration::from_millis(300));
-        let second = server.run("python", second, json!({"arguments": {}}));
-        (first.join().unwrap().1, second.1)
-    });
+    let (first, second) = two_at_once(&server, first, second, Duration::from_millis(300));
     assert_eq!(first["result"]["value"], "alone", "{first}");
     assert_eq!(
         second["result"]["value"],
@@ -699,12 +705,7 @@ def main():
     pids = [os.fork() or os._exit(0) for _ in range(20)]
     return sum(os.waitpid(pid, 0)[1] == 0 for pid in pids)
 "#;
-    let (bomb, forks) = std::thread::scope(|scope| {
-        let bomb = scope.spawn(|| server.run("python", bomb, json!({"arguments": {}})));
-        std::thread::sleep(Duration::from_millis(700));
-        let forks = server.run("python", forks, json!({"arguments": {}}));
-        (bomb.join().unwrap().1, forks.1)
-    });
+    let (bomb, forks) = two_at_once(&server, bomb, forks, Duration::from_millis(700));
     // The process limit (64) held the bomb: the program and its children.
     assert_eq!(bomb["result"]["value"], 63, "{bomb}");
     assert_eq!(forks["result"]["value"], 20, "{forks}");

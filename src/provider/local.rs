@@ -330,40 +330,55 @@ impl Warm {
     }
 }
 
-/// Builds a warm sandbox for requests like `template`.
+/// Builds a warm sandbox for requests like `template`: its own helper, init and interpreter.
 fn warm_up(
     settings: &Settings,
     interpreter: Interpreter,
     id: &str,
     template: &ExecRequest,
 ) -> Result<Warm, ProviderError> {
+    warm(settings, &interpreter, id, template, |spec, cgroup| {
+        let mut started = sandbox::start(
+            SandboxRun {
+                spec,
+                timeout: template.timeout,
+                output_cap: template.output_cap,
+                stdin: None,
+                helper: settings.helper.clone(),
+                cgroup,
+            },
+            true,
+        )?;
+        started.ready(Duration::from_secs(30))?;
+        Ok(started)
+    })
+}
+
+/// A warm sandbox for requests like `template`: the common preparation, then `make` builds
+/// the sandbox from its spec and cgroup, ready for its request.
+fn warm(
+    settings: &Settings,
+    interpreter: &Interpreter,
+    id: &str,
+    template: &ExecRequest,
+    make: impl FnOnce(
+        sandbox::spec::SandboxSpec,
+        Option<Arc<sandbox::Cgroup>>,
+    ) -> Result<sandbox::Started, sandbox::SandboxError>,
+) -> Result<Warm, ProviderError> {
     let Prepared {
         cgroup,
         spec,
         mut metadata,
         heap_limited,
-    } = prepare(settings, &interpreter, id, template, true)?;
+    } = prepare(settings, interpreter, id, template, true)?;
     metadata.insert("warm".into(), json!(true));
     let cgroup = cgroup.map(Arc::new);
-    let mut started = sandbox::start(
-        SandboxRun {
-            spec,
-            timeout: template.timeout,
-            output_cap: template.output_cap,
-            stdin: None,
-            helper: settings.helper.clone(),
-            cgroup: cgroup.clone(),
-        },
-        true,
-    )
-    .map_err(host::provider_error)?;
-    started
-        .ready(Duration::from_secs(30))
-        .map_err(host::provider_error)?;
+    let started = make(spec, cgroup.clone()).map_err(host::provider_error)?;
     Ok(Warm {
         started: std::sync::Mutex::new(Some(started)),
         cgroup,
-        interpreter,
+        interpreter: interpreter.clone(),
         metadata,
         heap_limited,
         memory_bytes: template.memory_bytes,
@@ -514,39 +529,26 @@ fn warm_fork(
     id: &str,
     template: &ExecRequest,
 ) -> Result<Warm, ProviderError> {
-    let Prepared {
-        cgroup,
-        spec,
-        mut metadata,
-        heap_limited,
-    } = prepare(settings, interpreter, id, template, true)?;
-    metadata.insert("warm".into(), json!(true));
-    metadata.insert("fork_server".into(), json!(true));
-    let cgroup = cgroup.map(Arc::new);
-    let fork = |server: &ForkServer| {
-        let mut started = server.fork(&spec.limits, template.output_cap, cgroup.clone())?;
-        started.ready(Duration::from_secs(30))?;
-        Ok::<_, sandbox::SandboxError>(started)
-    };
     let server = servers.for_interpreter(settings, interpreter, template)?;
-    let started = match fork(&server) {
-        Ok(started) => started,
-        // A fork server that died (killed, say) is started again, once.
-        Err(_) if !server.is_alive() => {
-            let server = servers.for_interpreter(settings, interpreter, template)?;
-            fork(&server).map_err(host::provider_error)?
+    let mut warm = warm(settings, interpreter, id, template, |spec, cgroup| {
+        let fork = |server: &ForkServer| {
+            let mut started = server.fork(&spec.limits, template.output_cap, cgroup.clone())?;
+            started.ready(Duration::from_secs(30))?;
+            Ok(started)
+        };
+        match fork(&server) {
+            // A fork server that died (killed, say) is started again, once.
+            Err(_) if !server.is_alive() => {
+                let server = servers
+                    .for_interpreter(settings, interpreter, template)
+                    .map_err(|e| sandbox::SandboxError::Setup(e.to_string()))?;
+                fork(&server)
+            }
+            made => made,
         }
-        Err(err) => return Err(host::provider_error(err)),
-    };
-    Ok(Warm {
-        started: std::sync::Mutex::new(Some(started)),
-        cgroup,
-        interpreter: interpreter.clone(),
-        metadata,
-        heap_limited,
-        memory_bytes: template.memory_bytes,
-        network: template.network,
-    })
+    })?;
+    warm.metadata.insert("fork_server".into(), json!(true));
+    Ok(warm)
 }
 
 impl WarmRun {
