@@ -243,7 +243,7 @@ def main():
         f"Rows marked (wrk) are driven by wrk (2 threads, one keep-alive connection per client, "
         f"`scripts/bench_serve.lua` checks each answer); the other clients are threads of the "
         f"script, each on one keep-alive connection. Interpreters: "
-        f"`{python}`, `{node}`. Of the about {total} runs sent to the server, {warm} took a warm sandbox. "
+        f"`{python}`, `{node}`. Of about {total} runs sent to the server, {warm} took a warm sandbox. "
         "The baseline, in the same run: `rock exec --json --args name=World examples/hello.*`, "
         "a cold sandbox per process.",
         "",
