@@ -777,7 +777,14 @@ fn a_fork_server_that_dies_is_started_again() {
     unsafe { libc::kill(fork_servers[0], libc::SIGKILL) };
     // The warm sandboxes it had made die with it (a run caught in the middle would fail);
     // once they are gone, none is taken, and the next runs get a new fork server.
-    std::thread::sleep(Duration::from_millis(500));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !descendants_named(server.child.id(), "rock-init").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the dead fork server's sandboxes stayed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     for _ in 0..8 {
         let (_, body) = server.run("python", code, json!({}));
         assert_eq!(body["status"], "success", "{body}");

@@ -148,8 +148,11 @@ impl Provider for LocalProvider {
         let warm = on_spawner_thread(move || {
             if settings.fork_server && servers.usable_for(&template) {
                 match warm_fork(&settings, &servers, &interpreter, &id, &template) {
-                    Ok(warm) => return Ok(warm),
-                    Err(reason) => servers.disable(reason),
+                    Ok(warm) => {
+                        servers.succeeded();
+                        return Ok(warm);
+                    }
+                    Err(reason) => servers.failed(reason),
                 }
             }
             warm_up(&settings, interpreter, &id, &template)
@@ -386,14 +389,20 @@ fn warm(
     })
 }
 
-/// The fork servers of one provider, one for each interpreter, started on first use. A
-/// fork server that can't be started or fails a sandbox is not tried again: warm
-/// sandboxes then start their own interpreter, as without one.
+/// The fork servers of one provider, one for each interpreter, started on first use. When
+/// forked sandboxes fail several times in a row (the fork server can't start, say), the
+/// fork servers are not tried again: warm sandboxes then start their own interpreter, as
+/// without one.
 #[derive(Debug, Default)]
 struct ForkServers {
     running: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<ForkServer>>>,
     disabled: std::sync::atomic::AtomicBool,
+    /// Forked sandboxes that could not be made, in a row.
+    failures: std::sync::atomic::AtomicUsize,
 }
+
+/// After this many failures in a row, the fork server is turned off.
+const FAILURES_TO_GIVE_UP: usize = 3;
 
 /// The fork server's own sandbox holds it, the processes that make each sandbox, and
 /// each sandbox's init (the programs go to cgroups of their own).
@@ -408,7 +417,22 @@ impl ForkServers {
             && !self.disabled.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    fn disable(&self, reason: ProviderError) {
+    fn succeeded(&self) {
+        self.failures.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A forked sandbox could not be made (this one starts its own interpreter instead).
+    /// Once, it may be chance (the fork server died meanwhile); `FAILURES_TO_GIVE_UP` times
+    /// in a row, it is not: the fork server is turned off.
+    fn failed(&self, reason: ProviderError) {
+        let failures = self
+            .failures
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if failures < FAILURES_TO_GIVE_UP {
+            tracing::warn!("a forked sandbox could not be made: {reason}");
+            return;
+        }
         if !self
             .disabled
             .swap(true, std::sync::atomic::Ordering::SeqCst)

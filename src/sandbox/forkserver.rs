@@ -431,17 +431,22 @@ impl Started {
     fn handshake_failure(&mut self, message: Message) -> SandboxError {
         match message {
             Message::Failed(why) => SandboxError::Setup(why),
-            Message::Ended => {
+            Message::Ended(why) => {
                 // The entry process or the init said why on the report channel before it ended.
                 let report = self.fds[3].read();
                 let reported = report.split(|b| *b == b'\n').find_map(|line| {
                     match serde_json::from_slice(line) {
                         Ok(super::spec::InitEvent::SetupError { message }) => Some(message),
+                        Ok(super::spec::InitEvent::Exited { status, .. }) => Some(format!(
+                            "the forked sandbox's program ended before it was ready ({:?})",
+                            super::decode_status(status)
+                        )),
                         _ => None,
                     }
                 });
                 SandboxError::Setup(reported.unwrap_or_else(|| {
-                    "the forked sandbox ended before its program was ready".into()
+                    let why = why.unwrap_or_else(|| "its channel closed".into());
+                    format!("the forked sandbox ended before its program was ready ({why})")
                 }))
             }
             _ => SandboxError::Setup("the forked sandbox answered out of turn".into()),
@@ -461,8 +466,8 @@ enum Message {
     NoFilter,
     /// "e": it failed, and says why.
     Failed(String),
-    /// The channel closed (or timed out) without a word.
-    Ended,
+    /// The channel closed without a word, or reading it failed (why, then).
+    Ended(Option<String>),
     Unexpected,
 }
 
@@ -472,16 +477,17 @@ fn receive(control: RawFd) -> Message {
     let mut byte = [0u8; 1];
     let mut iov = [std::io::IoSliceMut::new(&mut byte)];
     let mut space = nix::cmsg_space!(libc::ucred, [RawFd; 1]);
-    let Ok(message) = recvmsg::<()>(
+    let message = match recvmsg::<()>(
         control,
         &mut iov,
         Some(&mut space),
         MsgFlags::MSG_CMSG_CLOEXEC,
-    ) else {
-        return Message::Ended;
+    ) {
+        Ok(message) => message,
+        Err(errno) => return Message::Ended(Some(errno.desc().to_string())),
     };
     if message.bytes == 0 {
-        return Message::Ended;
+        return Message::Ended(None);
     }
     let mut pid = None;
     let mut fd = None;
