@@ -168,10 +168,13 @@ def _init(request, fds):
         _mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
         _loopback_up()
         socket.sethostname("rock")
+        # Nothing of the fork server's own channels stays: its stdio and result (0-3);
+        # this sandbox's channels came later, above them.
         null = os.open("/dev/null", os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
         os.close(null)
+        os.close(3)
         program = os.fork()
     except BaseException as err:  # noqa: BLE001
         _event(report, {"event": "setup_error", "message": f"fork server: {err}"})
