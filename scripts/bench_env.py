@@ -26,10 +26,11 @@ import tempfile
 import threading
 import time
 
+import benchdoc
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROCK = os.path.join(ROOT, "target", "release", "rock")
 FIXTURES = os.path.join(ROOT, "target", "test-fixtures")
-DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 START, END = "<!-- bench-env:start -->", "<!-- bench-env:end -->"
 WARMUP = 1  # rounds run but not counted: page cache, the cached pair's first download
 
@@ -305,13 +306,7 @@ def main():
         remove(work)
 
     section = render(results, sizes, fs, args.runs, node_runs, command_line)
-    text = open(DOC).read()
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    with open(DOC, "w") as f:
-        f.write(text)
+    benchdoc.write_section(START, END, section)
     print(section)
 
 

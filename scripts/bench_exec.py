@@ -21,9 +21,10 @@ import subprocess
 import tempfile
 import time
 
+import benchdoc
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROCK = os.path.join(ROOT, "target", "release", "rock")
-DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 START, END = "<!-- bench-exec:start -->", "<!-- bench-exec:end -->"
 
 LANGS = {
@@ -226,13 +227,7 @@ def main():
             END,
         ]
     )
-    text = open(DOC).read() if os.path.exists(DOC) else "# Benchmarks\n\nEvery figure here comes from a script in `scripts/`; the command is given with each table.\n\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    with open(DOC, "w") as f:
-        f.write(text)
+    benchdoc.write_section(START, END, section)
     print(section)
     shutil.rmtree(work, ignore_errors=True)
 

@@ -23,9 +23,10 @@ import tempfile
 import threading
 import time
 
+import benchdoc
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROCK = os.path.join(ROOT, "target", "release", "rock")
-DOC = os.path.join(ROOT, "docs", "benchmarks.md")
 START, END = "<!-- bench-serve:start -->", "<!-- bench-serve:end -->"
 
 CODE = {
@@ -45,15 +46,20 @@ def percentile(sorted_values, p):
     return sorted_values[index]
 
 
-def load(address, language, runs, clients, pause=0.0):
-    """`runs` POST /run from `clients` threads, each on its own keep-alive connection,
-    each waiting `pause` seconds after each answer."""
-    host, port = address.rsplit(":", 1)
-    body = json.dumps({
+def request_body(language):
+    """The POST /run body of a hello main() in `language`."""
+    return json.dumps({
         "code_b64": base64.b64encode(CODE[language].encode()).decode(),
         "language": language,
         "arguments": {"name": "World"},
     })
+
+
+def load(address, language, runs, clients, pause=0.0):
+    """`runs` POST /run from `clients` threads, each on its own keep-alive connection,
+    each waiting `pause` seconds after each answer."""
+    host, port = address.rsplit(":", 1)
+    body = request_body(language)
     latencies, errors, warm_before = [], [], None
     lock = threading.Lock()
     remaining = [runs]
@@ -101,11 +107,7 @@ def load_wrk(address, language, runs, clients, threads=2):
     work = tempfile.mkdtemp(prefix="rock-bench-wrk-")
     body = os.path.join(work, "body.json")
     with open(body, "w") as f:
-        f.write(json.dumps({
-            "code_b64": base64.b64encode(CODE[language].encode()).decode(),
-            "language": language,
-            "arguments": {"name": "World"},
-        }))
+        f.write(request_body(language))
     done_dir = os.path.join(work, "done")
     os.mkdir(done_dir)
     env = dict(os.environ, ROCK_BODY_FILE=body, ROCK_DONE_DIR=done_dir,
@@ -253,13 +255,7 @@ def main():
         END,
     ]
     section = "\n".join(lines)
-    text = open(DOC).read() if os.path.exists(DOC) else "# Benchmarks\n"
-    if START in text and END in text:
-        text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    with open(DOC, "w") as f:
-        f.write(text)
+    benchdoc.write_section(START, END, section)
     print(section)
     for label, language, result in results:
         for error in result["errors"][:3]:

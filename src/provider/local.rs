@@ -486,13 +486,7 @@ fn start_fork_server(
 ) -> Result<ForkServer, ProviderError> {
     let mut request = template.clone();
     request.memory_bytes = FORK_SERVER_MEMORY;
-    let wiring = Wiring {
-        result: harness::RESULT_FD,
-        attached_late: true,
-        cgroup_processes: FORK_SERVER_PROCESSES,
-        why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
-        warm: true,
-    };
+    let wiring = wiring(FORK_SERVER_PROCESSES, true);
     let id = format!("forkserver-{}", crate::process::random_id());
     let Prepared {
         cgroup, mut spec, ..
@@ -612,13 +606,7 @@ fn prepare(
     request: &ExecRequest,
     warm: bool,
 ) -> Result<Prepared, ProviderError> {
-    let wiring = Wiring {
-        result: harness::RESULT_FD,
-        attached_late: true,
-        cgroup_processes: settings.limits.max_processes,
-        why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
-        warm,
-    };
+    let wiring = wiring(settings.limits.max_processes, warm);
     let mut prepared = host::prepare("local", &settings.limits, interpreter, id, request, wiring)?;
     prepared.spec.seccomp = settings.seccomp;
     prepared.spec.landlock = settings.landlock;
@@ -626,6 +614,17 @@ fn prepare(
         .metadata
         .insert("landlock".into(), json!(landlock_state(settings)));
     Ok(prepared)
+}
+
+/// How a local sandbox (the fork server's own too) gets its result channel and cgroup.
+fn wiring(cgroup_processes: u64, warm: bool) -> Wiring {
+    Wiring {
+        result: harness::RESULT_FD,
+        attached_late: true,
+        cgroup_processes,
+        why_cgroup: "memory_enforcement is cgroup (auto would fall back to rlimits)",
+        warm,
+    }
 }
 
 fn landlock_state(settings: &Settings) -> String {

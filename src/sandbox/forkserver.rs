@@ -662,7 +662,7 @@ impl Supervisor {
                     });
                     listener.answered += 1;
                     ended = matches!(answer, seccomp::Answer::Closed)
-                        || listener.answered >= seccomp::ANSWERED_PER_LISTENER;
+                        || listener.answered >= seccomp::ANSWERED;
                 }
                 if ended {
                     if let Some(listener) = watched.listeners.remove(&token) {

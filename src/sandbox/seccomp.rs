@@ -236,7 +236,7 @@ pub fn name_of(nr: i64) -> String {
 /// How many denied calls are answered with EPERM. Each answer costs the supervisor a
 /// wake-up, outside the program's cgroup; past this many, the listener closes and the
 /// kernel fails further denied calls with ENOSYS at once.
-const ANSWERED: usize = 256;
+pub const ANSWERED: usize = 256;
 
 /// Answers notifications on `listener` with EPERM, after `report` has the call's name;
 /// returns once no process uses the filter any more, or after `ANSWERED` answers.
@@ -295,9 +295,6 @@ pub fn answer(listener: i32, report: &mut impl FnMut(String)) -> Answer {
     unsafe { libc::ioctl(listener, libc::SECCOMP_IOCTL_NOTIF_SEND, &mut response) };
     Answer::Denied
 }
-
-/// How many denied calls one listener has answered at most: see `ANSWERED`.
-pub const ANSWERED_PER_LISTENER: usize = ANSWERED;
 
 /// The calls denied for every argument (number, name), for the docs and tests.
 pub fn denied_calls() -> &'static [(i64, &'static str)] {
