@@ -179,6 +179,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'An environment variable for every install step, K=V; repeat for more')
             [CompletionResult]::new('--install-timeout', '--install-timeout', [CompletionResultType]::ParameterName, 'Bound on the whole install, in seconds [default: 600]')
             [CompletionResult]::new('--custom-install-cmd', '--custom-install-cmd', [CompletionResultType]::ParameterName, 'A command run in the env''s work dir, with the env on PATH, after the install')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'Make the env in a sandbox of this provider (e2b, rock) instead of on this machine')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file to use instead of $ROCK_CONFIG or the default location')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color rock''s own messages')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the new env as JSON')

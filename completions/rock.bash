@@ -550,7 +550,7 @@ _rock() {
             return 0
             ;;
         rock__subcmd__env__subcmd__create)
-            opts="-q -v -h --version --name --pip --requirements --pip-index-url --npm-registry --symlink-dir --symlink --env --install-timeout --custom-install-cmd --json --config --quiet --verbose --color --help"
+            opts="-q -v -h --version --name --pip --requirements --pip-index-url --npm-registry --symlink-dir --symlink --env --install-timeout --custom-install-cmd --provider --json --config --quiet --verbose --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -597,6 +597,10 @@ _rock() {
                     return 0
                     ;;
                 --custom-install-cmd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

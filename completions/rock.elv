@@ -164,6 +164,7 @@ set edit:completion:arg-completer[rock] = {|@words|
             cand --env 'An environment variable for every install step, K=V; repeat for more'
             cand --install-timeout 'Bound on the whole install, in seconds [default: 600]'
             cand --custom-install-cmd 'A command run in the env''s work dir, with the env on PATH, after the install'
+            cand --provider 'Make the env in a sandbox of this provider (e2b, rock) instead of on this machine'
             cand --config 'Config file to use instead of $ROCK_CONFIG or the default location'
             cand --color 'When to color rock''s own messages'
             cand --json 'Print the new env as JSON'

@@ -126,6 +126,7 @@ complete -c rock -n "__fish_rock_using_subcommand env; and __fish_seen_subcomman
 complete -c rock -n "__fish_rock_using_subcommand env; and __fish_seen_subcommand_from create" -l env -d 'An environment variable for every install step, K=V; repeat for more' -r
 complete -c rock -n "__fish_rock_using_subcommand env; and __fish_seen_subcommand_from create" -l install-timeout -d 'Bound on the whole install, in seconds [default: 600]' -r
 complete -c rock -n "__fish_rock_using_subcommand env; and __fish_seen_subcommand_from create" -l custom-install-cmd -d 'A command run in the env\'s work dir, with the env on PATH, after the install' -r
+complete -c rock -n "__fish_rock_using_subcommand env; and __fish_seen_subcommand_from create" -l provider -d 'Make the env in a sandbox of this provider (e2b, rock) instead of on this machine' -r
 complete -c rock -n "__fish_rock_using_subcommand env; and __fish_seen_subcommand_from create" -l config -d 'Config file to use instead of $ROCK_CONFIG or the default location' -r -F
 complete -c rock -n "__fish_rock_using_subcommand env; and __fish_seen_subcommand_from create" -l color -d 'When to color rock\'s own messages' -r -f -a "auto\t''
 always\t''

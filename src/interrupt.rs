@@ -60,3 +60,14 @@ pub fn received() -> Option<i32> {
         signal => Some(signal),
     }
 }
+
+/// Resolves with the signal once one has arrived (for async waits, which the self-pipe's
+/// pollers don't cover); never resolves when the handlers aren't installed.
+pub async fn wait() -> i32 {
+    loop {
+        if let Some(signal) = received() {
+            return signal;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

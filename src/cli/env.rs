@@ -86,6 +86,9 @@ pub struct CreateArgs {
     /// A command run in the env's work dir, with the env on PATH, after the install
     #[arg(long, value_name = "CMD")]
     pub custom_install_cmd: Option<String>,
+    /// Make the env in a sandbox of this provider (e2b, rock) instead of on this machine
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
     /// Print the new env as JSON
     #[arg(long)]
     pub json: bool,
@@ -95,7 +98,13 @@ pub fn run(command: EnvCommand, context: &Context) -> Result<i32, Failure> {
     let registry = Registry::new(runtime_env::root(&context.config, &process_env)?);
     match command {
         EnvCommand::Create(args) => create(*args, &registry, context),
-        EnvCommand::Run { env, command } => run_in(&find(&registry, &env)?, &command),
+        EnvCommand::Run { env, command } => {
+            let record = find(&registry, &env)?;
+            match &record.remote {
+                Some(_) => run_remote(&record, &command, context),
+                None => run_in(&record, &command),
+            }
+        }
         EnvCommand::Wrap { env, command } => {
             outln!(
                 "{}",
@@ -148,7 +157,23 @@ fn create(args: CreateArgs, registry: &Registry, context: &Context) -> Result<i3
     crate::interrupt::install()
         .map_err(|e| Failure::rock(format!("cannot handle signals: {e}")))?;
     let started = Instant::now();
-    let record = runtime_env::create(&options, &install).map_err(|err| match err.signal() {
+    let remote = match args.provider.as_deref() {
+        None | Some("local") => None,
+        Some(name) => Some(context.provider(name)?),
+    };
+    let created = match &remote {
+        None => runtime_env::create(&options, &install),
+        Some(provider) => {
+            let kept = provider.kept_sandboxes().ok_or_else(|| {
+                Failure::rock(format!(
+                    "provider {} can't hold runtime envs: use e2b or rock, or leave out --provider",
+                    provider.name()
+                ))
+            })?;
+            runtime_env::remote::create(&options, &install, provider.name(), kept)
+        }
+    };
+    let record = created.map_err(|err| match err.signal() {
         Some(signal) => Failure::new(128 + signal, err),
         None => Failure::rock(err),
     })?;
@@ -192,10 +217,54 @@ fn run_in(record: &EnvRecord, words: &[String]) -> Result<i32, Failure> {
         .unwrap_or(1))
 }
 
+/// How long `rock env run` waits for a command in a remote sandbox.
+const REMOTE_RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Runs ROCK's wrapped command in the env's remote sandbox, its output streamed here;
+/// the exit code is the command's.
+fn run_remote(record: &EnvRecord, words: &[String], context: &Context) -> Result<i32, Failure> {
+    use std::io::Write;
+    let Some(remote) = &record.remote else {
+        return Err(Failure::rock("not a remote env"));
+    };
+    let provider = context.provider(&remote.provider)?;
+    let kept = provider.kept_sandboxes().ok_or_else(|| {
+        Failure::rock(format!(
+            "provider {} can't hold runtime envs",
+            remote.provider
+        ))
+    })?;
+    let command = crate::provider::CommandRequest {
+        command: runtime_env::command_line(record, words),
+        cwd: Some(remote.work_dir.clone()),
+        env: record.config.env.clone(),
+        timeout: REMOTE_RUN_TIMEOUT,
+    };
+    let mut sink = |stream: crate::sandbox::Stream, bytes: &[u8]| {
+        let _ = match stream {
+            crate::sandbox::Stream::Stdout => std::io::stdout().write_all(bytes),
+            crate::sandbox::Stream::Stderr => std::io::stderr().write_all(bytes),
+        };
+    };
+    crate::interrupt::install()
+        .map_err(|e| Failure::rock(format!("cannot handle signals: {e}")))?;
+    let output = super::block_on(crate::provider::remote::unless_interrupted(
+        kept.run_command(&remote.sandbox, &command, &mut sink),
+    ))??;
+    Ok(match output.signal {
+        Some(signal) if output.exit_code < 0 => 128 + signal,
+        _ => output.exit_code,
+    })
+}
+
 fn json(record: &EnvRecord) -> serde_json::Value {
     let mut value = serde_json::to_value(record).unwrap_or_default();
     if let Some(object) = value.as_object_mut() {
         object.remove("pid");
+        // The sandbox's handle may hold an access token: its id is what a user needs.
+        if let Some(sandbox) = object.get_mut("remote").and_then(|r| r.get_mut("sandbox")) {
+            *sandbox = serde_json::json!({ "id": sandbox["id"] });
+        }
         object.insert("work_dir".into(), record.dir.display().to_string().into());
         object.insert(
             "bin_dir".into(),
@@ -249,7 +318,15 @@ fn show(record: &EnvRecord, as_json: bool) -> Result<i32, Failure> {
     outln!("type:      {} {}", record.type_name, record.version);
     outln!("created:   {}", record.created);
     outln!("from:      {}", record.installed_from);
-    outln!("work dir:  {}", record.dir.display());
+    match &record.remote {
+        Some(remote) => {
+            outln!("provider:  {}", remote.provider);
+            let id = remote.sandbox["id"].as_str().unwrap_or("?");
+            outln!("sandbox:   {id}");
+            outln!("work dir:  {} (in the sandbox)", remote.work_dir);
+        }
+        None => outln!("work dir:  {}", record.dir.display()),
+    }
     outln!("bin:       {}", record.bin_dir().display());
     let config = serde_json::to_value(&record.config).unwrap_or_default();
     if let Some(object) = config.as_object() {
@@ -270,6 +347,18 @@ fn remove(registry: &Registry, keys: &[String], context: &Context) -> Result<i32
         .map(|k| find(registry, k))
         .collect::<Result<Vec<_>, _>>()?;
     for record in records {
+        if let Some(remote) = &record.remote {
+            // The sandbox first: a record without it would hide a sandbox still running.
+            let provider = context.provider(&remote.provider)?;
+            if let Some(kept) = provider.kept_sandboxes() {
+                super::block_on(kept.destroy_kept(&remote.sandbox))?.map_err(|e| {
+                    Failure::rock(format!(
+                        "cannot destroy the sandbox of env {} ({e}); the env was kept: try again",
+                        record.label()
+                    ))
+                })?;
+            }
+        }
         registry
             .remove(&record)
             .map_err(|e| Failure::rock(format!("cannot remove {}: {e}", record.dir.display())))?;

@@ -137,6 +137,19 @@ impl Context {
             cache_dir,
         })
     }
+
+    /// The named provider, configured from the config file and environment.
+    pub fn provider(&self, name: &str) -> Result<Box<dyn crate::provider::Provider>, Failure> {
+        let entry = crate::provider::lookup(name)?;
+        let table = self
+            .config
+            .provider_table(entry.name, &crate::config::process_env)?;
+        Ok(crate::provider::build(
+            entry.name,
+            &table,
+            &self.provider_context()?,
+        )?)
+    }
 }
 
 /// Parses the command line, runs the command and returns the process exit status.

@@ -40,13 +40,7 @@ pub fn run(command: ProviderCommand, context: &Context) -> Result<i32, Failure> 
 }
 
 fn configured(name: &str, context: &Context) -> Result<Box<dyn Provider>, Failure> {
-    let entry = provider::lookup(name)?;
-    let table = context.config.provider_table(entry.name, &process_env)?;
-    Ok(provider::build(
-        entry.name,
-        &table,
-        &context.provider_context()?,
-    )?)
+    context.provider(name)
 }
 
 fn list(context: &Context) -> Result<i32, Failure> {

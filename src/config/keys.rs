@@ -235,6 +235,12 @@ pub fn builtin() -> Vec<KeySpec> {
         )
         .env("ROCK_NODE_MIRROR"),
         KeySpec::new(
+            "runtime_envs.remote_root",
+            Kind::String { options: None },
+            "Where runtime envs made with `env create --provider` live inside the remote sandbox (ROCK's layout)",
+        )
+        .default(crate::runtime_env::remote::REMOTE_ROOT),
+        KeySpec::new(
             "runtime_envs.pip_index_url",
             Kind::Url,
             "The package index pip uses inside runtime envs",

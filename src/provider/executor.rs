@@ -145,10 +145,10 @@ impl Provider for ExecutorProvider {
         }
     }
 
-    async fn create_instance(&self, language: Language) -> Result<Instance, ProviderError> {
+    async fn create_instance(&self, request: &ExecRequest) -> Result<Instance, ProviderError> {
         Ok(Instance {
             id: crate::process::random_id(),
-            language,
+            language: request.language,
             state: std::sync::Arc::new(()),
         })
     }

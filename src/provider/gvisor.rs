@@ -148,9 +148,9 @@ impl Provider for GvisorProvider {
         .await
     }
 
-    async fn create_instance(&self, language: Language) -> Result<Instance, ProviderError> {
+    async fn create_instance(&self, request: &ExecRequest) -> Result<Instance, ProviderError> {
         locate(&self.settings.runsc)?;
-        host::create_instance(language, &self.settings.context).await
+        host::create_instance(request.language, &self.settings.context).await
     }
 
     async fn execute_code(

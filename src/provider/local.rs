@@ -129,8 +129,8 @@ impl Provider for LocalProvider {
         .await
     }
 
-    async fn create_instance(&self, language: Language) -> Result<Instance, ProviderError> {
-        host::create_instance(language, &self.settings.context).await
+    async fn create_instance(&self, request: &ExecRequest) -> Result<Instance, ProviderError> {
+        host::create_instance(request.language, &self.settings.context).await
     }
 
     /// A warm sandbox: built, its interpreter started and the harness loaded, waiting at
@@ -139,7 +139,7 @@ impl Provider for LocalProvider {
         &self,
         template: &ExecRequest,
     ) -> Result<Option<Instance>, ProviderError> {
-        let instance = self.create_instance(template.language).await?;
+        let instance = self.create_instance(template).await?;
         let interpreter = host::interpreter_of(&instance)?;
         let settings = self.settings.clone();
         let template = template.clone();

@@ -1,10 +1,14 @@
 //! The Provider trait (RAGFlow's sandbox provider interface) and the registry.
 //! Nothing outside this module names a concrete provider.
 
+pub mod aliyun;
+pub mod e2b;
 pub mod executor;
 pub mod gvisor;
 mod host;
 pub mod local;
+pub mod remote;
+pub mod rock;
 pub mod schema;
 
 use std::any::Any;
@@ -71,6 +75,51 @@ impl ProviderError {
     }
 }
 
+/// A shell command for a sandbox a provider keeps (runtime envs on remote providers).
+#[derive(Debug, Clone)]
+pub struct CommandRequest {
+    /// Run with `bash -c` (E2B: `bash -l -c`).
+    pub command: String,
+    pub cwd: Option<String>,
+    pub env: BTreeMap<String, String>,
+    pub timeout: std::time::Duration,
+}
+
+/// What a command left: its output and its real exit code.
+#[derive(Debug, Clone, Default)]
+pub struct CommandOutput {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub exit_code: i32,
+    /// The signal that ended it, where the provider tells.
+    pub signal: Option<i32>,
+}
+
+/// Receives a command's output as it arrives.
+pub type CommandSink<'a> = &'a mut (dyn FnMut(crate::sandbox::Stream, &[u8]) + Send);
+
+/// Sandboxes that outlive a run and take shell commands: where runtime envs live on
+/// remote providers. A sandbox is named by a handle, JSON the provider made and reads
+/// back, which the env's record keeps.
+#[async_trait]
+pub trait KeptSandboxes: Send + Sync {
+    /// Makes a sandbox that lives as long as the provider's `env_lifetime` setting says,
+    /// unless destroyed.
+    async fn create_kept(&self) -> Result<serde_json::Value, ProviderError>;
+
+    /// Runs `command` with `bash -c` in the sandbox; the output's exit code is the
+    /// command's own.
+    async fn run_command(
+        &self,
+        handle: &serde_json::Value,
+        command: &CommandRequest,
+        sink: CommandSink<'_>,
+    ) -> Result<CommandOutput, ProviderError>;
+
+    /// Destroys the sandbox; one that is gone already is no error.
+    async fn destroy_kept(&self, handle: &serde_json::Value) -> Result<(), ProviderError>;
+}
+
 /// Output sinks cross into blocking tasks, so they must be sendable.
 pub type Sink = Box<dyn OutputSink + Send>;
 
@@ -99,7 +148,9 @@ pub trait Provider: Send + Sync {
 
     async fn health_check(&self) -> Health;
 
-    async fn create_instance(&self, language: Language) -> Result<Instance, ProviderError>;
+    /// Makes a sandbox for `request`, which a provider may use to size it (memory,
+    /// network, lifetime); the code itself comes with `execute_code`.
+    async fn create_instance(&self, request: &ExecRequest) -> Result<Instance, ProviderError>;
 
     /// Makes an instance ahead of a request: for `local`, a sandbox whose interpreter
     /// already runs and waits for its code, so that `execute_code` pays for neither (a
@@ -122,6 +173,12 @@ pub trait Provider: Send + Sync {
     ) -> Result<ExecutionResult, ProviderError>;
 
     async fn destroy_instance(&self, instance: Instance) -> Result<(), ProviderError>;
+
+    /// Where the provider keeps sandboxes for runtime envs (`rock env create --provider`);
+    /// `None` (the default) where it has none.
+    fn kept_sandboxes(&self) -> Option<&dyn KeptSandboxes> {
+        None
+    }
 
     /// Ends what the provider keeps running between instances (the local provider's fork
     /// servers), once no instance is in use, and waits until it is gone. The default has
@@ -157,6 +214,21 @@ pub const PROVIDERS: &[ProviderEntry] = &[
         name: "executor",
         aliases: &["self_managed"],
         make: || Box::new(executor::ExecutorProvider::default()),
+    },
+    ProviderEntry {
+        name: "e2b",
+        aliases: &[],
+        make: || Box::new(e2b::E2bProvider::default()),
+    },
+    ProviderEntry {
+        name: "rock",
+        aliases: &[],
+        make: || Box::new(rock::RockProvider::default()),
+    },
+    ProviderEntry {
+        name: "aliyun",
+        aliases: &["aliyun_codeinterpreter"],
+        make: || Box::new(aliyun::AliyunProvider::default()),
     },
 ];
 
@@ -204,7 +276,7 @@ pub async fn run_once(
             request.language
         )));
     }
-    let instance = provider.create_instance(request.language).await?;
+    let instance = provider.create_instance(request).await?;
     run_in(provider, instance, request, sink).await
 }
 

@@ -112,7 +112,7 @@ pub fn create(options: &CreateOptions, context: &Context) -> Result<EnvRecord, E
         context.config,
     )
     .map_err(|e| EnvError::Invalid(e.to_string()))?;
-    let config = checked_config(options, &resolved, context)?;
+    let config = checked_config(options, &resolved, context, false)?;
     if let Some(name) = &options.name {
         check_name(name, context.registry)?;
     }
@@ -131,6 +131,7 @@ pub fn create(options: &CreateOptions, context: &Context) -> Result<EnvRecord, E
         status: Status::Installing,
         installed_from: String::new(),
         symlinks: Vec::new(),
+        remote: None,
         pid: Some(std::process::id()),
         dir,
     };
@@ -156,11 +157,13 @@ pub fn create(options: &CreateOptions, context: &Context) -> Result<EnvRecord, E
     }
 }
 
-/// The env's config, every input checked, with the config file's defaults applied.
-fn checked_config(
+/// The env's config, every input checked, with the config file's defaults applied. In a
+/// `remote` sandbox, the symlink dir is a path there, which can't be checked from here.
+pub(super) fn checked_config(
     options: &CreateOptions,
     resolved: &Resolved,
     context: &Context,
+    remote: bool,
 ) -> Result<EnvConfig, EnvError> {
     let invalid = |message: String| Err(EnvError::Invalid(message));
     if !resolved.is_python()
@@ -203,13 +206,19 @@ fn checked_config(
         }
         None => {}
         Some(dir) => {
-            if !dir.is_dir() {
+            if remote && !dir.is_absolute() {
+                return invalid(format!(
+                    "--symlink-dir {} must be an absolute path in the remote sandbox",
+                    dir.display()
+                ));
+            }
+            if !remote && !dir.is_dir() {
                 return invalid(format!(
                     "cannot make symlinks in {}: it is not a directory",
                     dir.display()
                 ));
             }
-            if !writable(dir) {
+            if !remote && !writable(dir) {
                 return invalid(format!(
                     "cannot make symlinks in {}: permission denied",
                     dir.display()
@@ -246,10 +255,10 @@ fn checked_config(
         requirements,
         pip_index_url,
         npm_registry,
-        extra_symlink_dir: options
-            .symlink_dir
-            .as_ref()
-            .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())),
+        extra_symlink_dir: options.symlink_dir.as_ref().map(|d| match remote {
+            true => d.clone(),
+            false => std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()),
+        }),
         extra_symlink_executables: symlinks,
         env: options.env.clone(),
         install_timeout: timeout,
@@ -268,7 +277,7 @@ fn writable(dir: &Path) -> bool {
     made
 }
 
-fn check_name(name: &str, registry: &Registry) -> Result<(), EnvError> {
+pub(super) fn check_name(name: &str, registry: &Registry) -> Result<(), EnvError> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name
@@ -427,7 +436,7 @@ fn install(
 }
 
 /// A string key's value (its variable, else the config file, else its default).
-fn config_string(key: &str, context: &Context) -> Result<Option<String>, EnvError> {
+pub(super) fn config_string(key: &str, context: &Context) -> Result<Option<String>, EnvError> {
     Ok(context
         .config
         .value(key, context.env)

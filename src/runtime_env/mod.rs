@@ -10,6 +10,7 @@ pub mod download;
 pub mod install;
 pub mod progress;
 pub mod registry;
+pub mod remote;
 pub mod shell;
 pub mod store;
 

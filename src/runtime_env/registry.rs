@@ -56,6 +56,9 @@ pub struct EnvRecord {
     /// Symlinks made in `extra_symlink_dir`, removed with the env.
     #[serde(default)]
     pub symlinks: Vec<PathBuf>,
+    /// Where it lives when a remote provider's sandbox holds it (`env create --provider`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteEnv>,
     /// The rock that is installing it (while `installing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
@@ -64,9 +67,23 @@ pub struct EnvRecord {
     pub dir: PathBuf,
 }
 
+/// An env in a remote sandbox: the provider, the sandbox's handle (the provider's own
+/// JSON, which may hold an access token: the record is then private to its owner) and the
+/// work dir there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteEnv {
+    pub provider: String,
+    pub sandbox: serde_json::Value,
+    pub work_dir: String,
+}
+
 impl EnvRecord {
+    /// `runtime-env/` in the work dir: on this machine, or in the remote sandbox.
     pub fn runtime_dir(&self) -> PathBuf {
-        self.dir.join("runtime-env")
+        match &self.remote {
+            Some(remote) => Path::new(&remote.work_dir).join("runtime-env"),
+            None => self.dir.join("runtime-env"),
+        }
     }
 
     pub fn bin_dir(&self) -> PathBuf {
@@ -170,7 +187,12 @@ impl Registry {
     pub fn save(&self, record: &EnvRecord) -> std::io::Result<()> {
         let mut bytes = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
         bytes.push(b'\n');
-        crate::atomic_file::write(&record.dir.join(RECORD), &bytes, 0o644)
+        let mode = if record.remote.is_some() {
+            0o600
+        } else {
+            0o644
+        };
+        crate::atomic_file::write(&record.dir.join(RECORD), &bytes, mode)
     }
 
     /// Removes the env's symlinks (those still pointing into it) and its work dir.
@@ -261,6 +283,7 @@ mod tests {
                 status: Status::Ready,
                 installed_from: String::new(),
                 symlinks: vec![],
+                remote: None,
                 pid: None,
                 dir: registry.work_dir("python", "3.11.14", id),
             };

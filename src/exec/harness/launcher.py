@@ -1,0 +1,135 @@
+# rock's launcher for remote sandboxes, which give rock a Python process (a code
+# interpreter's kernel, or `python3 FILE` through a command API) and its stdout, but no
+# result channel. It writes the run's files into a directory of their own, runs the
+# harness there as a child with a time limit, relays the child's output as it comes (cut
+# at the output cap), then prints what the harness said on its result file, and how the
+# child ended, on marker lines: "\n__rock_<nonce>__ <json>\n". rock removes exactly those
+# lines. The nonce lives in this process only: the child never sees it.
+
+
+def _rock_launch(encoded):
+    import base64
+    import json
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import threading
+    import time
+
+    spec = json.loads(base64.b64decode(encoded))
+    marker = "\n__rock_%s__ " % spec.pop("nonce")
+    if spec.get("self"):
+        # Through a command API this file is the program rock wrote: gone before any user
+        # code runs, with the nonce in it.
+        try:
+            os.unlink(spec["self"])
+        except OSError:
+            pass
+
+    def say(message):
+        sys.stdout.write(marker + json.dumps(message) + "\n")
+        sys.stdout.flush()
+
+    folder = tempfile.mkdtemp(prefix="rock-run-")
+    try:
+        for name, content in spec["files"].items():
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(base64.b64decode(content))
+        result_path = os.path.join(folder, ".result")
+        open(result_path, "wb").close()
+        interpreter = spec["interpreter"]
+        if spec["language"] == "python" and sys.executable:
+            interpreter = sys.executable
+        argv = [interpreter] + spec["flags"] + [
+            os.path.join(folder, spec["harness"]),
+            os.path.join(folder, spec["code"]),
+            os.path.join(folder, "args.json"),
+            result_path,
+        ]
+        env = dict(os.environ)
+        env.update(spec.get("env") or {})
+        stdin = subprocess.DEVNULL
+        if spec.get("stdin") is not None:
+            stdin_path = os.path.join(folder, ".stdin")
+            with open(stdin_path, "wb") as f:
+                f.write(base64.b64decode(spec["stdin"]))
+            stdin = open(stdin_path, "rb")
+        started = time.monotonic()
+        try:
+            child = subprocess.Popen(
+                argv,
+                cwd=folder,
+                env=env,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as err:
+            say({"kind": "ended", "spawn_error": str(err), "errno": err.errno})
+            return
+        cap = spec["output_cap"]
+        cut = {}
+
+        def pump(source, sink, name):
+            import codecs
+
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            sent = 0
+            while True:
+                chunk = os.read(source.fileno(), 65536)
+                if not chunk:
+                    break
+                if sent >= cap:
+                    cut[name] = True
+                    continue
+                if sent + len(chunk) > cap:
+                    chunk = chunk[: cap - sent]
+                    cut[name] = True
+                sent += len(chunk)
+                sink.write(decoder.decode(chunk))
+                sink.flush()
+            sink.write(decoder.decode(b"", True))
+            sink.flush()
+
+        pumps = [
+            threading.Thread(target=pump, args=(child.stdout, sys.stdout, "stdout")),
+            threading.Thread(target=pump, args=(child.stderr, sys.stderr, "stderr")),
+        ]
+        for each in pumps:
+            each.daemon = True
+            each.start()
+        timed_out = False
+        try:
+            child.wait(timeout=spec["timeout"])
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        elapsed = time.monotonic() - started
+        # Whatever the program left running in its session ends with it.
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        child.wait()
+        for each in pumps:
+            each.join(2)
+        with open(result_path, "rb") as f:
+            for line in f.read().splitlines():
+                try:
+                    say(json.loads(line))
+                except ValueError:
+                    pass
+        code = child.returncode
+        say({
+            "kind": "ended",
+            "exit_code": code if code >= 0 else None,
+            "signal": -code if code < 0 else None,
+            "timed_out": timed_out,
+            "elapsed": elapsed,
+            "truncated": sorted(cut),
+        })
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
