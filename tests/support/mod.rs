@@ -1,6 +1,7 @@
 //! Shared helpers: run the real `rock` binary with an isolated config and cache.
 #![allow(dead_code)]
 
+pub mod fakes;
 pub mod http;
 pub mod serve;
 

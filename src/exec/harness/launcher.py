@@ -3,8 +3,9 @@
 # result channel. It writes the run's files into a directory of their own, runs the
 # harness there as a child with a time limit, relays the child's output as it comes (cut
 # at the output cap), then prints what the harness said on its result file, and how the
-# child ended, on marker lines: "\n__rock_<nonce>__ <json>\n". rock removes exactly those
-# lines. The nonce lives in this process only: the child never sees it.
+# child ended, on marker lines: "\x1e__rock_<nonce>__ <json>\n" (ASCII RS first, so that
+# rock can pass every other byte on at once, a trailing newline too). rock removes exactly
+# those. The nonce lives in this process only: the child never sees it.
 
 
 def _rock_launch(encoded):
@@ -20,7 +21,7 @@ def _rock_launch(encoded):
     import time
 
     spec = json.loads(base64.b64decode(encoded))
-    marker = "\n__rock_%s__ " % spec.pop("nonce")
+    marker = "\x1e__rock_%s__ " % spec.pop("nonce")
     if spec.get("self"):
         # Through a command API this file is the program rock wrote: gone before any user
         # code runs, with the nonce in it.

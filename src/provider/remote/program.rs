@@ -90,9 +90,10 @@ pub struct Ended {
     pub errno: Option<i32>,
 }
 
-/// Takes `\n__rock_<nonce>__ <json>\n` lines out of a byte stream that arrives in pieces
-/// of any size: what is not a marker goes on at once, except a tail that may be the
-/// start of one, held until the next piece tells.
+/// Takes `\x1e__rock_<nonce>__ <json>\n` out of a byte stream that arrives in pieces of
+/// any size: what is not a marker goes on at once, except a tail that may be the start of
+/// one (it begins with ASCII RS, which output hardly ever holds), kept until the next
+/// piece tells.
 pub struct MarkerFilter {
     marker: Vec<u8>,
     pending: Vec<u8>,
@@ -104,7 +105,7 @@ pub struct MarkerFilter {
 impl MarkerFilter {
     fn new(nonce: &str) -> MarkerFilter {
         MarkerFilter {
-            marker: format!("\n__rock_{nonce}__ ").into_bytes(),
+            marker: format!("\x1e__rock_{nonce}__ ").into_bytes(),
             pending: Vec::new(),
             messages: Vec::new(),
             ended: None,
@@ -186,7 +187,7 @@ mod tests {
         MarkerFilter::new("n0")
     }
 
-    const STREAM: &[u8] = b"hello\nno newline\n__rock_n0__ {\"kind\":\"result\",\"value\":1}\n\n__rock_n0__ {\"kind\":\"ended\",\"exit_code\":3}\n";
+    const STREAM: &[u8] = b"hello\nno newline\x1e__rock_n0__ {\"kind\":\"result\",\"value\":1}\n\x1e__rock_n0__ {\"kind\":\"ended\",\"exit_code\":3}\n";
 
     #[test]
     fn markers_leave_the_output_in_one_piece_or_byte_by_byte() {
@@ -206,26 +207,27 @@ mod tests {
     #[test]
     fn a_marker_with_another_nonce_is_output() {
         let mut f = filter();
-        let mut out = f.feed(b"a\n__rock_xx__ {\"kind\":\"result\",\"value\":2}\n");
+        let mut out = f.feed(b"a\x1e__rock_xx__ {\"kind\":\"result\",\"value\":2}\n");
         out.extend(f.finish());
-        assert_eq!(out, b"a\n__rock_xx__ {\"kind\":\"result\",\"value\":2}\n");
+        assert_eq!(out, b"a\x1e__rock_xx__ {\"kind\":\"result\",\"value\":2}\n");
         assert!(f.messages.is_empty());
     }
 
     #[test]
     fn output_is_held_back_only_while_it_may_begin_a_marker() {
         let mut f = filter();
-        assert_eq!(f.feed(b"abc\n__ro"), b"abc");
-        assert_eq!(f.feed(b"ad\n"), b"\n__road");
-        assert_eq!(f.finish(), b"\n");
+        assert_eq!(f.feed(b"line\n"), b"line\n");
+        assert_eq!(f.feed(b"abc\x1e__ro"), b"abc");
+        assert_eq!(f.feed(b"ad\n"), b"\x1e__road\n");
+        assert_eq!(f.finish(), b"");
     }
 
     #[test]
     fn a_last_marker_without_its_newline_still_counts() {
         let mut f = filter();
         assert_eq!(
-            f.feed(b"x\n__rock_n0__ {\"kind\":\"ended\",\"signal\":9}"),
-            b"x"
+            f.feed(b"x\n\x1e__rock_n0__ {\"kind\":\"ended\",\"signal\":9}"),
+            b"x\n"
         );
         assert_eq!(f.finish(), b"");
         assert_eq!(f.ended.unwrap().signal, Some(9));
