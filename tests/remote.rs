@@ -680,6 +680,17 @@ fn an_env_is_installed_in_the_remote_sandbox_and_run_there_until_removed() {
             "{listed}"
         );
 
+        let out = rock.run_with_config(
+            &config,
+            &["exec", "--env", "far", "-c", "print(1)", "--lang", "py"],
+        );
+        assert_eq!(out.status.code(), Some(125));
+        assert!(
+            stderr_of(&out).contains(&format!("lives in a {} sandbox", service.name())),
+            "{}",
+            stderr_of(&out)
+        );
+
         let out = rock.run_with_config(&config, &["env", "rm", "far"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
         assert_eq!(

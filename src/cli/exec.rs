@@ -86,6 +86,12 @@ pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
             .insert(request.language, interpreter);
     }
     let provider = provider::build(entry.name, &table, &provider_context)?;
+    if args.env.is_some() && !provider.runs_host_interpreters() {
+        return Err(Failure::rock(format!(
+            "--env runs a runtime env of this machine, which provider {} can't use: run the code with `rock env run ENV -- …` for an env made with --provider, or use the local provider",
+            provider.name()
+        )));
+    }
 
     let json = args.json;
     let sink: provider::Sink = if json {
@@ -161,6 +167,14 @@ fn build_request(args: &ExecArgs, settings: &RunSettings) -> Result<ExecRequest,
 fn env_interpreter(key: &str, language: Language, context: &Context) -> Result<String, Failure> {
     let registry = runtime_env::Registry::new(runtime_env::root(&context.config, &process_env)?);
     let record = registry.find(key).map_err(Failure::rock)?;
+    if let Some(remote) = &record.remote {
+        return Err(Failure::rock(format!(
+            "env {} lives in a {} sandbox: run code there with `rock env run {} -- python FILE`",
+            record.label(),
+            remote.provider,
+            record.id
+        )));
+    }
     let executable = match (language, record.type_name.as_str()) {
         (Language::Python, "python") => "python3",
         (Language::Nodejs, "node") => "node",

@@ -148,6 +148,10 @@ impl Provider for GvisorProvider {
         .await
     }
 
+    fn runs_host_interpreters(&self) -> bool {
+        true
+    }
+
     async fn create_instance(&self, request: &ExecRequest) -> Result<Instance, ProviderError> {
         locate(&self.settings.runsc)?;
         host::create_instance(request.language, &self.settings.context).await

@@ -129,6 +129,10 @@ impl Provider for LocalProvider {
         .await
     }
 
+    fn runs_host_interpreters(&self) -> bool {
+        true
+    }
+
     async fn create_instance(&self, request: &ExecRequest) -> Result<Instance, ProviderError> {
         host::create_instance(request.language, &self.settings.context).await
     }

@@ -174,6 +174,12 @@ pub trait Provider: Send + Sync {
 
     async fn destroy_instance(&self, instance: Instance) -> Result<(), ProviderError>;
 
+    /// Whether it runs this machine's interpreters (so that `rock exec --env` can hand it a
+    /// runtime env's); remote providers run their sandboxes' own.
+    fn runs_host_interpreters(&self) -> bool {
+        false
+    }
+
     /// Where the provider keeps sandboxes for runtime envs (`rock env create --provider`);
     /// `None` (the default) where it has none.
     fn kept_sandboxes(&self) -> Option<&dyn KeptSandboxes> {
@@ -221,14 +227,14 @@ pub const PROVIDERS: &[ProviderEntry] = &[
         make: || Box::new(e2b::E2bProvider::default()),
     },
     ProviderEntry {
-        name: "rock",
-        aliases: &[],
-        make: || Box::new(rock::RockProvider::default()),
-    },
-    ProviderEntry {
         name: "aliyun",
         aliases: &["aliyun_codeinterpreter"],
         make: || Box::new(aliyun::AliyunProvider::default()),
+    },
+    ProviderEntry {
+        name: "rock",
+        aliases: &[],
+        make: || Box::new(rock::RockProvider::default()),
     },
 ];
 
