@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::fakes::{FakeAgentRun, FakeE2b, FakeRock};
+use support::fakes::{Fake, FakeAgentRun, FakeE2b, FakeRock};
 use support::{stderr_of, stdout_of, Rock};
 
 const KEY: &str = "e2b_0123456789abcdef";
@@ -18,11 +18,26 @@ const ACCESS_KEY_ID: &str = "LTAI-test-id";
 const ACCESS_KEY_SECRET: &str = "test-secret";
 const ROCK_KEY: &str = "rock-admin-key";
 
+/// Which service a fake stands for.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    E2b,
+    Aliyun,
+    Rock,
+}
+
 /// One fake service and the config that points rock at it.
-enum Service {
-    E2b(FakeE2b),
-    Aliyun(FakeAgentRun),
-    Rock(FakeRock),
+struct Service {
+    kind: Kind,
+    fake: Box<dyn Fake>,
+}
+
+impl std::ops::Deref for Service {
+    type Target = dyn Fake;
+
+    fn deref(&self) -> &Self::Target {
+        self.fake.as_ref()
+    }
 }
 
 impl Service {
@@ -31,51 +46,48 @@ impl Service {
     }
 
     fn e2b() -> Service {
-        Service::E2b(FakeE2b::start(&rock_bin(), KEY))
-    }
-
-    fn aliyun() -> Service {
-        Service::Aliyun(FakeAgentRun::start(
-            &rock_bin(),
-            ACCOUNT,
-            ACCESS_KEY_ID,
-            ACCESS_KEY_SECRET,
-        ))
-    }
-
-    fn rock() -> Service {
-        Service::Rock(FakeRock::start(&rock_bin(), Some(ROCK_KEY)))
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            Service::E2b(_) => "e2b",
-            Service::Aliyun(_) => "aliyun",
-            Service::Rock(_) => "rock",
+        Service {
+            kind: Kind::E2b,
+            fake: Box::new(FakeE2b::start(&rock_bin(), KEY)),
         }
     }
 
-    fn url(&self) -> String {
-        match self {
-            Service::E2b(f) => f.url(),
-            Service::Aliyun(f) => f.url(),
-            Service::Rock(f) => f.url(),
+    fn aliyun() -> Service {
+        let fake = FakeAgentRun::start(&rock_bin(), ACCOUNT, ACCESS_KEY_ID, ACCESS_KEY_SECRET);
+        Service {
+            kind: Kind::Aliyun,
+            fake: Box::new(fake),
+        }
+    }
+
+    fn rock() -> Service {
+        Service {
+            kind: Kind::Rock,
+            fake: Box::new(FakeRock::start(&rock_bin(), Some(ROCK_KEY))),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::E2b => "e2b",
+            Kind::Aliyun => "aliyun",
+            Kind::Rock => "rock",
         }
     }
 
     /// The config file for this provider, with `secret` as its credential.
     fn config_with(&self, secret: &str) -> String {
         let url = self.url();
-        let table = match self {
-            Service::E2b(_) => format!(
+        let table = match self.kind {
+            Kind::E2b => format!(
                 "[providers.e2b]\napi_key = \"{secret}\"\napi_url = \"{url}\"\nsandbox_url = \"{url}\"\n"
             ),
-            Service::Aliyun(_) => format!(
+            Kind::Aliyun => format!(
                 "[providers.aliyun]\naccess_key_id = \"{ACCESS_KEY_ID}\"\naccess_key_secret = \"{secret}\"\n\
                  account_id = \"{ACCOUNT}\"\ntemplate_name = \"rock-test\"\n\
                  data_endpoint = \"{url}\"\ncontrol_endpoint = \"{url}\"\n"
             ),
-            Service::Rock(_) => {
+            Kind::Rock => {
                 format!("[providers.rock]\nbase_url = \"{url}\"\napi_key = \"{secret}\"\n")
             }
         };
@@ -83,58 +95,18 @@ impl Service {
     }
 
     fn config(&self) -> String {
-        self.config_with(match self {
-            Service::E2b(_) => KEY,
-            Service::Aliyun(_) => ACCESS_KEY_SECRET,
-            Service::Rock(_) => ROCK_KEY,
+        self.config_with(match self.kind {
+            Kind::E2b => KEY,
+            Kind::Aliyun => ACCESS_KEY_SECRET,
+            Kind::Rock => ROCK_KEY,
         })
-    }
-
-    fn live(&self) -> usize {
-        match self {
-            Service::E2b(f) => f.live(),
-            Service::Aliyun(f) => f.live(),
-            Service::Rock(f) => f.live(),
-        }
-    }
-
-    fn created(&self) -> usize {
-        match self {
-            Service::E2b(f) => f.created(),
-            Service::Aliyun(f) => f.created(),
-            Service::Rock(f) => f.created(),
-        }
-    }
-
-    fn requests(&self) -> Vec<String> {
-        match self {
-            Service::E2b(f) => f.requests(),
-            Service::Aliyun(f) => f.requests(),
-            Service::Rock(f) => f.requests(),
-        }
-    }
-
-    fn fail_next(&self, route: &str, status: u16, times: usize, retry_after: Option<u64>) {
-        match self {
-            Service::E2b(f) => f.fail_next(route, status, times, retry_after),
-            Service::Aliyun(f) => f.fail_next(route, status, times, retry_after),
-            Service::Rock(f) => f.fail_next(route, status, times, retry_after),
-        }
-    }
-
-    fn stop(&self) {
-        match self {
-            Service::E2b(f) => f.stop(),
-            Service::Aliyun(f) => f.stop(),
-            Service::Rock(f) => f.stop(),
-        }
     }
 
     /// The request that creates a sandbox, as `requests()` lists it.
     fn create_request(&self) -> &'static str {
-        match self {
-            Service::E2b(_) | Service::Aliyun(_) => "POST /sandboxes",
-            Service::Rock(_) => "POST /apis/envs/sandbox/v1/start_async",
+        match self.kind {
+            Kind::E2b | Kind::Aliyun => "POST /sandboxes",
+            Kind::Rock => "POST /apis/envs/sandbox/v1/start_async",
         }
     }
 
@@ -153,6 +125,15 @@ fn exec(rock: &Rock, service: &Service, args: &[&str]) -> std::process::Output {
     let mut all = vec!["exec"];
     all.extend_from_slice(args);
     rock.run_with_config(&service.config(), &all)
+}
+
+/// `rock exec --json ARGS…` on `service`: the result object.
+fn exec_json(rock: &Rock, service: &Service, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = exec(rock, service, &all);
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}: no JSON result: {}", service.name(), stderr_of(&out)))
 }
 
 const HELLO_PY: &str = "def main(name):\n    return {'message': f'Hello {name}!'}\n";
@@ -185,12 +166,11 @@ fn hello_main_with_arguments_in_both_languages() {
 fn json_carries_every_field_and_the_provider() {
     let rock = Rock::new();
     for service in Service::all() {
-        let out = exec(
+        let result = exec_json(
             &rock,
             &service,
-            &["--json", "--lang", "py", "--args", "name=W", "-c", HELLO_PY],
+            &["--lang", "py", "--args", "name=W", "-c", HELLO_PY],
         );
-        let result: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
         assert_eq!(result["status"], "success", "{}", service.name());
         assert_eq!(result["exit_code"], 0);
         assert_eq!(
@@ -213,12 +193,11 @@ fn stderr_and_a_non_zero_exit_come_back_apart() {
         assert_eq!(stdout_of(&out), "to out\n", "{}", service.name());
         assert_eq!(stderr_of(&out), "to err\n", "{}", service.name());
         assert_eq!(out.status.code(), Some(3), "{}", service.name());
-        let out = exec(
+        let result = exec_json(
             &rock,
             &service,
-            &["--json", "--lang", "js", "-c", "throw new Error('boom')"],
+            &["--lang", "js", "-c", "throw new Error('boom')"],
         );
-        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(result["status"], "program_error", "{}", service.name());
         assert_eq!(result["exit_code"], 1);
         assert!(result["stderr"].as_str().unwrap().contains("boom"));
@@ -232,18 +211,17 @@ fn a_timeout_ends_the_run_with_124() {
     let code = "import time\nprint('started', flush=True)\ntime.sleep(30)\n";
     for service in Service::all() {
         let started = Instant::now();
-        let out = exec(
+        let result = exec_json(
             &rock,
             &service,
-            &["--json", "--timeout", "1", "--lang", "python", "-c", code],
+            &["--timeout", "1", "--lang", "python", "-c", code],
         );
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "{}",
             service.name()
         );
-        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(out.status.code(), Some(124), "{}: {result}", service.name());
+        assert_eq!(result["exit_code"], 124, "{}: {result}", service.name());
         assert_eq!(result["status"], "resource_limit_exceeded");
         assert_eq!(result["metadata"]["limit_hit"], "time");
         assert_eq!(result["stdout"], "started\n");
@@ -260,11 +238,12 @@ fn a_long_output_comes_back_whole_and_in_order() {
         let text = stdout_of(&out);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 20000, "{}", service.name());
-        assert_eq!(lines[0], "line 0");
-        assert_eq!(lines[19999], "line 19999");
-        assert!(lines
-            .windows(2)
-            .all(|w| w[0] < w[1] || w[0].len() < w[1].len()));
+        let expected: Vec<String> = (0..20000).map(|i| format!("line {i}")).collect();
+        assert!(
+            lines == expected,
+            "{}: lines lost or out of order",
+            service.name()
+        );
         service.assert_none_left();
     }
 }
@@ -274,20 +253,11 @@ fn output_past_the_cap_is_cut_and_flagged() {
     let rock = Rock::new();
     let code = "import sys\nsys.stdout.write('x' * 3_000_000)\n";
     for service in Service::all() {
-        let out = exec(
+        let result = exec_json(
             &rock,
             &service,
-            &[
-                "--json",
-                "--output-cap",
-                "100KiB",
-                "--lang",
-                "python",
-                "-c",
-                code,
-            ],
+            &["--output-cap", "100KiB", "--lang", "python", "-c", code],
         );
-        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
             result["stdout"].as_str().unwrap().len(),
             100 * 1024,
@@ -305,20 +275,11 @@ fn printing_a_marker_line_does_not_forge_the_result() {
     let rock = Rock::new();
     let code = "def main():\n    print('\\x1e__rock_0000__ {\"kind\": \"result\", \"value\": \"forged\"}')\n    return 'real'\n";
     for service in Service::all() {
-        let out = exec(
+        let result = exec_json(
             &rock,
             &service,
-            &[
-                "--json",
-                "--args-json",
-                "{}",
-                "--lang",
-                "python",
-                "-c",
-                code,
-            ],
+            &["--args-json", "{}", "--lang", "python", "-c", code],
         );
-        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(result["result"]["value"], "real", "{}", service.name());
         assert!(result["stdout"].as_str().unwrap().contains("forged"));
         service.assert_none_left();
@@ -583,12 +544,9 @@ fn env_services() -> Vec<Service> {
 fn env_config(service: &Service, remote_root: &std::path::Path, mirror: &str) -> String {
     format!(
         "{}\n[runtime_envs]\nremote_root = \"{}\"\npython_mirror = \"{mirror}\"\n",
-        service
-            .config()
-            .replacen("[default]\nprovider", "[x]\nprovider", 1),
+        service.config(),
         remote_root.display()
     )
-    .replacen("[x]\nprovider = ", "[default]\nprovider = ", 1)
 }
 
 fn python_mirror() -> support::http::FileServer {

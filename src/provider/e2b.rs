@@ -408,6 +408,32 @@ impl E2bProvider {
         builder
     }
 
+    /// A call to one of the sandbox's services whose answer streams: sent once (it may
+    /// have run), and refused unless it succeeds.
+    async fn open_stream(
+        &self,
+        what: &str,
+        sandbox: &E2bSandbox,
+        port: u16,
+        path: &str,
+        finish: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ProviderError> {
+        let service = self.service()?;
+        let response = service
+            .send(what, Repeat::Once, || {
+                finish(self.to_sandbox(service, sandbox, port, path))
+            })
+            .await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body = remote::http::read_json(response)
+            .await
+            .unwrap_or(Value::Null);
+        Err(sandbox_refusal(service, what, status, &body, &sandbox.id))
+    }
+
     /// Sends the program to the code interpreter and reads its JSON lines as they come.
     async fn interpret(
         &self,
@@ -426,20 +452,11 @@ impl E2bProvider {
         let what = format!("running code in sandbox {}", sandbox.id);
         // The launcher ends the program at its timeout; this bounds the call around it.
         let bound = request.timeout + service.request_timeout;
-        let mut response = service
-            .send(&what, Repeat::Once, || {
-                self.to_sandbox(service, sandbox, INTERPRETER_PORT, "/execute")
-                    .json_body(&body)
-                    .timeout(bound)
+        let mut response = self
+            .open_stream(&what, sandbox, INTERPRETER_PORT, "/execute", |b| {
+                b.json_body(&body).timeout(bound)
             })
             .await?;
-        let status = response.status();
-        if !status.is_success() {
-            let body = remote::http::read_json(response)
-                .await
-                .unwrap_or(Value::Null);
-            return Err(sandbox_refusal(service, &what, status, &body, &sandbox.id));
-        }
         let mut lines = JsonLines::default();
         let mut error: Option<String> = None;
         let mut done = false;
@@ -447,7 +464,7 @@ impl E2bProvider {
             let piece = response
                 .chunk()
                 .await
-                .map_err(|e| service.unreachable(&what, "", &e))?;
+                .map_err(|e| service.unreachable(&what, response.url().as_str(), &e))?;
             let Some(piece) = piece else { break };
             for line in lines.feed(&piece) {
                 match line {
@@ -518,10 +535,9 @@ impl E2bProvider {
         let what = format!("running a command in sandbox {}", sandbox.id);
         let bound = command.timeout + service.request_timeout;
         let started = Instant::now();
-        let mut response = service
-            .send(&what, Repeat::Once, || {
-                self.to_sandbox(service, sandbox, ENVD_PORT, "/process.Process/Start")
-                    .header("Content-Type", "application/connect+json")
+        let mut response = self
+            .open_stream(&what, sandbox, ENVD_PORT, "/process.Process/Start", |b| {
+                b.header("Content-Type", "application/connect+json")
                     .header("Connect-Protocol-Version", "1")
                     .header(
                         "Connect-Timeout-Ms",
@@ -533,13 +549,6 @@ impl E2bProvider {
                     .timeout(bound)
             })
             .await?;
-        let status = response.status();
-        if !status.is_success() {
-            let body = remote::http::read_json(response)
-                .await
-                .unwrap_or(Value::Null);
-            return Err(sandbox_refusal(service, &what, status, &body, &sandbox.id));
-        }
         let mut envelopes = Envelopes::default();
         let mut outcome = CommandOutput::default();
         let mut exit: Option<i32> = None;
@@ -552,7 +561,7 @@ impl E2bProvider {
                         bound.as_secs()
                     ))
                 })?
-                .map_err(|e| service.unreachable(&what, "", &e))?;
+                .map_err(|e| service.unreachable(&what, response.url().as_str(), &e))?;
             let Some(piece) = piece else { break };
             for envelope in envelopes
                 .feed(&piece)

@@ -106,16 +106,7 @@ fn output_tail(output: &str) -> String {
 
 /// Creates an env; on any failure, nothing of it is left.
 pub fn create(options: &CreateOptions, context: &Context) -> Result<EnvRecord, EnvError> {
-    let resolved = catalog::resolve(
-        &options.type_name,
-        options.version.as_deref(),
-        context.config,
-    )
-    .map_err(|e| EnvError::Invalid(e.to_string()))?;
-    let config = checked_config(options, &resolved, context, false)?;
-    if let Some(name) = &options.name {
-        check_name(name, context.registry)?;
-    }
+    let (resolved, config) = checked(options, context, false)?;
 
     let id = context.registry.new_id();
     let dir = context
@@ -157,9 +148,29 @@ pub fn create(options: &CreateOptions, context: &Context) -> Result<EnvRecord, E
     }
 }
 
+/// The type and version asked for, and the env's config: every input checked before
+/// anything is made (`remote`: for a sandbox of a remote provider).
+pub(super) fn checked(
+    options: &CreateOptions,
+    context: &Context,
+    remote: bool,
+) -> Result<(Resolved, EnvConfig), EnvError> {
+    let resolved = catalog::resolve(
+        &options.type_name,
+        options.version.as_deref(),
+        context.config,
+    )
+    .map_err(|e| EnvError::Invalid(e.to_string()))?;
+    let config = checked_config(options, &resolved, context, remote)?;
+    if let Some(name) = &options.name {
+        check_name(name, context.registry)?;
+    }
+    Ok((resolved, config))
+}
+
 /// The env's config, every input checked, with the config file's defaults applied. In a
 /// `remote` sandbox, the symlink dir is a path there, which can't be checked from here.
-pub(super) fn checked_config(
+fn checked_config(
     options: &CreateOptions,
     resolved: &Resolved,
     context: &Context,
@@ -277,7 +288,7 @@ fn writable(dir: &Path) -> bool {
     made
 }
 
-pub(super) fn check_name(name: &str, registry: &Registry) -> Result<(), EnvError> {
+fn check_name(name: &str, registry: &Registry) -> Result<(), EnvError> {
     let valid = !name.is_empty()
         && name.len() <= 64
         && name

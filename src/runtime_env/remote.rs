@@ -12,7 +12,7 @@ use base64::Engine;
 
 use super::catalog::{self, Installer, Resolved};
 use super::download::join;
-use super::install::{check_name, checked_config, config_string, Context, EnvError};
+use super::install::{checked, config_string, Context, EnvError};
 use super::registry::{self, EnvRecord, RemoteEnv, Status};
 use super::shell::{self, quote};
 use super::CreateOptions;
@@ -29,16 +29,7 @@ pub fn create(
     provider_name: &str,
     provider: &dyn KeptSandboxes,
 ) -> Result<EnvRecord, EnvError> {
-    let resolved = catalog::resolve(
-        &options.type_name,
-        options.version.as_deref(),
-        context.config,
-    )
-    .map_err(|e| EnvError::Invalid(e.to_string()))?;
-    let config = checked_config(options, &resolved, context, true)?;
-    if let Some(name) = &options.name {
-        check_name(name, context.registry)?;
-    }
+    let (resolved, config) = checked(options, context, true)?;
     // The requirements file is read here and written there.
     let requirements = match &config.requirements {
         Some(path) => Some(

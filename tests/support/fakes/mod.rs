@@ -30,6 +30,22 @@ pub use e2b::FakeE2b;
 #[allow(unused_imports)]
 pub use rock_admin::FakeRock;
 
+/// What every fake offers a test.
+pub trait Fake {
+    /// `http://127.0.0.1:PORT`.
+    fn url(&self) -> String;
+    /// Shuts the server down (ending what runs in it); connections are refused after.
+    fn stop(&self);
+    /// Sandboxes created and not yet deleted.
+    fn live(&self) -> usize;
+    /// Sandboxes created in all.
+    fn created(&self) -> usize;
+    /// The next `times` requests to `route` answer `status` in the provider's error shape.
+    fn fail_next(&self, route: &str, status: u16, times: usize, retry_after: Option<u64>);
+    /// "METHOD /path" of every request so far.
+    fn requests(&self) -> Vec<String>;
+}
+
 use std::collections::HashMap;
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -104,47 +104,36 @@ impl FakeRock {
             state,
         }
     }
+}
 
+impl super::Fake for FakeRock {
     /// `http://127.0.0.1:PORT`: rock's base_url (the API is under /apis/envs/sandbox/v1).
-    pub fn url(&self) -> String {
+    fn url(&self) -> String {
         self.server.url()
     }
 
-    /// Shuts the server down (ending what runs in it); connections are refused after.
-    pub fn stop(&self) {
+    fn stop(&self) {
         self.server.stop();
     }
 
     /// Sandboxes started and not yet stopped.
-    pub fn live(&self) -> usize {
+    fn live(&self) -> usize {
         lock(&self.state.sandboxes).len()
     }
 
     /// Sandboxes started in all.
-    pub fn created(&self) -> usize {
+    fn created(&self) -> usize {
         self.state.book.created()
     }
 
     /// The next `times` requests to `route` answer `status` with a Failed envelope.
-    pub fn fail_next(&self, route: &str, status: u16, times: usize, retry_after: Option<u64>) {
+    fn fail_next(&self, route: &str, status: u16, times: usize, retry_after: Option<u64>) {
         self.state.book.fail_next(route, status, times, retry_after);
     }
 
     /// "METHOD /path" of every request so far (query left out).
-    pub fn requests(&self) -> Vec<String> {
+    fn requests(&self) -> Vec<String> {
         self.state.book.requests()
-    }
-
-    /// Ids of the live sandboxes.
-    pub fn sandbox_ids(&self) -> Vec<String> {
-        lock(&self.state.sandboxes).keys().cloned().collect()
-    }
-
-    /// The host directory standing for a live sandbox.
-    pub fn sandbox_dir(&self, id: &str) -> Option<PathBuf> {
-        lock(&self.state.sandboxes)
-            .get(id)
-            .map(|s| s.dir.path().to_path_buf())
     }
 }
 
