@@ -287,6 +287,27 @@ fn printing_a_marker_line_does_not_forge_the_result() {
 }
 
 #[test]
+fn stdin_reaches_the_program_and_artifacts_come_back() {
+    let rock = Rock::new();
+    let input = rock.file("input.txt", "one\ntwo\n");
+    let input = input.to_str().unwrap();
+    let code = "import os, sys\nlines = sys.stdin.read().split()\nos.makedirs('artifacts', exist_ok=True)\nopen('artifacts/lines.csv', 'w').write(','.join(lines))\nprint(len(lines))\n";
+    for service in Service::all() {
+        let result = exec_json(
+            &rock,
+            &service,
+            &["--stdin", input, "--lang", "python", "-c", code],
+        );
+        assert_eq!(result["stdout"], "2\n", "{}: {result}", service.name());
+        let artifacts = result["artifacts"].as_array().expect("artifacts");
+        assert_eq!(artifacts.len(), 1, "{result}");
+        assert_eq!(artifacts[0]["name"], "lines.csv");
+        assert_eq!(artifacts[0]["content_b64"], "b25lLHR3bw==");
+        service.assert_none_left();
+    }
+}
+
+#[test]
 fn e2b_output_streams_as_it_is_printed() {
     let service = Service::e2b();
     let rock = Rock::new();
@@ -716,4 +737,76 @@ fn providers_without_kept_sandboxes_refuse_remote_envs() {
         stderr_of(&out)
     );
     assert_eq!(service.created(), 0);
+}
+
+#[test]
+fn e2b_env_run_streams_envd_output_as_it_comes() {
+    let service = Service::e2b();
+    let rock = Rock::new();
+    let remote_root = tempfile::tempdir().unwrap();
+    let config = rock.file(
+        "e2b-env.toml",
+        &format!(
+            "{}\n[runtime_envs]\nremote_root = \"{}\"\n",
+            service.config(),
+            remote_root.path().display()
+        ),
+    );
+    // A runtime from ROCK's override variable: a link to this machine's python3.
+    let out = rock
+        .cmd()
+        .arg("--config")
+        .arg(&config)
+        .env(
+            "ROCK_RTENV_PYTHON_V31114_INSTALL_CMD",
+            "mkdir -p runtime-env/bin && ln -s \"$(command -v python3)\" runtime-env/bin/python3",
+        )
+        .args([
+            "env",
+            "create",
+            "python",
+            "--provider",
+            "e2b",
+            "--name",
+            "live",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let mut child = rock
+        .std_cmd()
+        .arg("--config")
+        .arg(&config)
+        .args([
+            "env",
+            "run",
+            "live",
+            "--",
+            "bash",
+            "-c",
+            "echo first; sleep 3; echo second; exit 6",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    assert_eq!(lines.next().unwrap().unwrap(), "first");
+    let first_at = started.elapsed();
+    assert_eq!(lines.next().unwrap().unwrap(), "second");
+    assert!(
+        started.elapsed() - first_at > Duration::from_secs(2),
+        "{first_at:?}"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(6));
+    let out = rock
+        .cmd()
+        .arg("--config")
+        .arg(&config)
+        .args(["env", "rm", "live"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    service.assert_none_left();
 }

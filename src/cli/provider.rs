@@ -6,7 +6,7 @@ use super::output::outln;
 use super::{runtime, Context, Failure};
 use crate::config::process_env;
 use crate::exec::{ExecRequest, Language};
-use crate::provider::{self, Provider, DEFAULT_PROVIDER, PROVIDERS};
+use crate::provider::{self, DEFAULT_PROVIDER, PROVIDERS};
 use crate::sandbox::NoSink;
 
 #[derive(Debug, Subcommand)]
@@ -39,15 +39,11 @@ pub fn run(command: ProviderCommand, context: &Context) -> Result<i32, Failure> 
     }
 }
 
-fn configured(name: &str, context: &Context) -> Result<Box<dyn Provider>, Failure> {
-    context.provider(name)
-}
-
 fn list(context: &Context) -> Result<i32, Failure> {
     let runtime = runtime()?;
     outln!("{:<10} {:<10} DESCRIPTION", "NAME", "STATUS");
     for entry in PROVIDERS {
-        let (status, detail, description) = match configured(entry.name, context) {
+        let (status, detail, description) = match context.provider(entry.name) {
             Ok(provider) => {
                 let health = runtime.block_on(provider.health_check());
                 let status = if health.healthy { "ok" } else { "unhealthy" };
@@ -80,7 +76,7 @@ fn test(name: Option<String>, context: &Context) -> Result<i32, Failure> {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| DEFAULT_PROVIDER.to_string()),
     };
-    let provider = configured(&name, context)?;
+    let provider = context.provider(&name)?;
     let runtime = runtime()?;
     let health = runtime.block_on(provider.health_check());
     if !health.healthy {
