@@ -810,3 +810,38 @@ fn e2b_env_run_streams_envd_output_as_it_comes() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
     service.assert_none_left();
 }
+
+#[test]
+fn a_service_that_never_answers_is_rocks_own_timeout_not_the_programs() {
+    // Connections are taken by the kernel's backlog and never answered.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let rock = Rock::new();
+    let config = format!("[providers.rock]\nbase_url = \"{url}\"\nrequest_timeout = 1\n");
+    let started = Instant::now();
+    let out = rock.run_with_config(
+        &config,
+        &[
+            "exec",
+            "--provider",
+            "rock",
+            "--lang",
+            "python",
+            "-c",
+            "print(1)",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(125));
+    let err = stderr_of(&out);
+    assert!(err.contains("did not answer starting a sandbox"), "{err}");
+    assert!(
+        err.contains("raise providers.rock.request_timeout"),
+        "{err}"
+    );
+    // Starting a sandbox is not repeated after a lost answer: one timeout, not four.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
