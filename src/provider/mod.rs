@@ -2,6 +2,7 @@
 //! Nothing outside this module names a concrete provider.
 
 pub mod aliyun;
+pub mod docker;
 pub mod e2b;
 pub mod executor;
 pub mod gvisor;
@@ -220,6 +221,11 @@ pub const PROVIDERS: &[ProviderEntry] = &[
         name: "executor",
         aliases: &["self_managed"],
         make: || Box::new(executor::ExecutorProvider::default()),
+    },
+    ProviderEntry {
+        name: "docker",
+        aliases: &["podman"],
+        make: || Box::new(docker::DockerProvider::default()),
     },
     ProviderEntry {
         name: "e2b",

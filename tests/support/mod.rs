@@ -3,6 +3,7 @@
 
 pub mod fakes;
 pub mod http;
+pub mod podman;
 pub mod serve;
 
 use std::path::{Path, PathBuf};

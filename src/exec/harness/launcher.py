@@ -34,6 +34,21 @@ def _rock_launch(encoded):
         sys.stdout.write(marker + json.dumps(message) + "\n")
         sys.stdout.flush()
 
+    def oom_kills():
+        # The sandbox's own cgroup, where it can see it (v2, then v1): how many times its
+        # memory limit killed a process.
+        for path, key in (("/sys/fs/cgroup/memory.events", "oom_kill"),
+                          ("/sys/fs/cgroup/memory/memory.oom_control", "oom_kill")):
+            try:
+                with open(path) as f:
+                    for line in f:
+                        name, _, value = line.partition(" ")
+                        if name == key:
+                            return int(value)
+            except (OSError, ValueError):
+                pass
+        return None
+
     folder = tempfile.mkdtemp(prefix="rock-run-")
     try:
         for name, content in spec["files"].items():
@@ -58,6 +73,7 @@ def _rock_launch(encoded):
             with open(stdin_path, "wb") as f:
                 f.write(base64.b64decode(spec["stdin"]))
             stdin = open(stdin_path, "rb")
+        kills_before = oom_kills()
         started = time.monotonic()
         try:
             child = subprocess.Popen(
@@ -124,6 +140,7 @@ def _rock_launch(encoded):
                 except ValueError:
                     pass
         code = child.returncode
+        kills_after = oom_kills()
         say({
             "kind": "ended",
             "exit_code": code if code >= 0 else None,
@@ -131,6 +148,7 @@ def _rock_launch(encoded):
             "timed_out": timed_out,
             "elapsed": elapsed,
             "truncated": sorted(cut),
+            "oom_killed": kills_before is not None and (kills_after or 0) > kills_before,
         })
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -27,6 +27,8 @@ pub struct RunOutput {
     stderr: Vec<u8>,
     stdout_cut: bool,
     stderr_cut: bool,
+    /// The sandbox's memory limit killed something in it.
+    oom_killed: bool,
 }
 
 impl RunOutput {
@@ -39,6 +41,7 @@ impl RunOutput {
             stderr: Vec::new(),
             stdout_cut: false,
             stderr_cut: false,
+            oom_killed: false,
         }
     }
 
@@ -74,6 +77,19 @@ impl RunOutput {
             self.filter.ended = Some(Ended {
                 timed_out: true,
                 elapsed: seconds,
+                ..Ended::default()
+            });
+        }
+    }
+
+    /// The sandbox's memory limit killed a process in it (the engine says so): the program
+    /// killed by SIGKILL, or the launcher itself, was out of memory.
+    pub fn killed_for_memory(&mut self, elapsed: f64) {
+        self.oom_killed = true;
+        if self.filter.ended.is_none() {
+            self.filter.ended = Some(Ended {
+                signal: Some(libc::SIGKILL),
+                elapsed,
                 ..Ended::default()
             });
         }
@@ -121,7 +137,7 @@ impl RunOutput {
         let cut = |name: &str| ended.truncated.iter().any(|s| s == name);
         let outcome = SandboxOutcome {
             termination,
-            oom_killed: false,
+            oom_killed: self.oom_killed || ended.oom_killed,
             stdout_truncated: self.stdout_cut || cut("stdout"),
             stderr_truncated: self.stderr_cut || cut("stderr"),
             stdout: self.stdout,

@@ -12,6 +12,7 @@ use crate::exec::harness;
 use crate::exec::{ExecRequest, Language};
 
 const LAUNCHER: &str = include_str!("../../exec/harness/launcher.py");
+const LAUNCHER_JS: &str = include_str!("../../exec/harness/launcher.js");
 
 /// One run's program for a remote Python process.
 pub struct Program {
@@ -21,9 +22,19 @@ pub struct Program {
 }
 
 impl Program {
-    /// The program for `request`. `self_path`: where a command API will find this
-    /// source as a file, which the launcher then removes before any user code runs.
+    /// The program for `request`, in Python. `self_path`: where a command API will find
+    /// this source as a file, which the launcher then removes before any user code runs.
     pub fn new(request: &ExecRequest, self_path: Option<&str>) -> Program {
+        Program::in_language(request, self_path, Language::Python)
+    }
+
+    /// The program for `request`, its launcher written in `launcher` (Node.js where a
+    /// sandbox has no Python).
+    pub fn in_language(
+        request: &ExecRequest,
+        self_path: Option<&str>,
+        launcher: Language,
+    ) -> Program {
         let nonce = format!(
             "{}{}{}{}",
             crate::process::random_id(),
@@ -60,10 +71,13 @@ impl Program {
             "timeout": request.timeout.as_secs_f64(),
             "output_cap": request.output_cap,
         });
-        let source = format!(
-            "{LAUNCHER}\n_rock_launch(\"{}\")\ndel _rock_launch\n",
-            BASE64.encode(spec.to_string())
-        );
+        let encoded = BASE64.encode(spec.to_string());
+        let source = match launcher {
+            Language::Python => {
+                format!("{LAUNCHER}\n_rock_launch(\"{encoded}\")\ndel _rock_launch\n")
+            }
+            Language::Nodejs => format!("{LAUNCHER_JS}\n_rockLaunch(\"{encoded}\");\n"),
+        };
         Program { source, nonce }
     }
 
@@ -85,6 +99,9 @@ pub struct Ended {
     /// The streams the launcher cut at the output cap.
     #[serde(default)]
     pub truncated: Vec<String>,
+    /// The sandbox's cgroup counted an OOM kill while the program ran.
+    #[serde(default)]
+    pub oom_killed: bool,
     /// The interpreter could not be started: why.
     pub spawn_error: Option<String>,
     pub errno: Option<i32>,
