@@ -27,8 +27,8 @@ use serde_json::{json, Map};
 
 use super::remote::{self, Program, RunOutput};
 use super::{
-    ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider, ProviderContext,
-    ProviderError, Sink,
+    schema, ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider,
+    ProviderContext, ProviderError, Sink,
 };
 use crate::exec::{ExecRequest, ExecutionResult, Language};
 
@@ -142,14 +142,8 @@ impl Provider for DockerProvider {
         _context: &ProviderContext,
     ) -> Result<(), ConfigError> {
         self.validate_config(config)?;
-        let text = |key: &str| {
-            config
-                .get(key)
-                .and_then(toml::Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let number = |key: &str| config.get(key).and_then(toml::Value::as_integer);
+        let text = |key: &str| schema::text_setting(config, key);
+        let number = |key: &str| schema::integer_setting(config, key);
         let s = &mut self.settings;
         s.host = text("host");
         s.runtime = text("runtime");

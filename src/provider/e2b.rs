@@ -18,8 +18,8 @@ use super::remote::http::JsonBody;
 use super::remote::stream::{Envelope, Envelopes, JsonLines};
 use super::remote::{self, Program, Repeat, RunOutput, Service};
 use super::{
-    CommandOutput, CommandRequest, CommandSink, ConfigError, ConfigField, ConfigSchema, FieldType,
-    Health, Instance, KeptSandboxes, Provider, ProviderContext, ProviderError, Sink,
+    schema, CommandOutput, CommandRequest, CommandSink, ConfigError, ConfigField, ConfigSchema,
+    FieldType, Health, Instance, KeptSandboxes, Provider, ProviderContext, ProviderError, Sink,
 };
 use crate::exec::{ExecRequest, ExecutionResult, Language};
 use crate::sandbox::Stream;
@@ -126,14 +126,9 @@ impl Provider for E2bProvider {
         _context: &ProviderContext,
     ) -> Result<(), ConfigError> {
         self.validate_config(config)?;
-        let text = |key: &str| {
-            config
-                .get(key)
-                .and_then(toml::Value::as_str)
-                .map(str::to_string)
-        };
+        let text = |key: &str| schema::text_setting(config, key);
         let s = &mut self.settings;
-        s.api_key = text("api_key").filter(|k| !k.is_empty());
+        s.api_key = text("api_key");
         if let Some(domain) = text("domain") {
             s.domain = domain;
         }
@@ -153,7 +148,7 @@ impl Provider for E2bProvider {
         {
             s.request_timeout = Duration::from_secs(seconds as u64);
         }
-        if let Some(seconds) = config.get("env_lifetime").and_then(toml::Value::as_integer) {
+        if let Some(seconds) = schema::integer_setting(config, "env_lifetime") {
             s.env_lifetime = seconds as u64;
         }
         self.service = Some(

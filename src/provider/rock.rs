@@ -14,8 +14,8 @@ use serde_json::{json, Map, Value};
 use super::remote::http::JsonBody;
 use super::remote::{self, Program, Repeat, RunOutput, Service};
 use super::{
-    CommandOutput, CommandRequest, CommandSink, ConfigError, ConfigField, ConfigSchema, FieldType,
-    Health, Instance, KeptSandboxes, Provider, ProviderContext, ProviderError, Sink,
+    schema, CommandOutput, CommandRequest, CommandSink, ConfigError, ConfigField, ConfigSchema,
+    FieldType, Health, Instance, KeptSandboxes, Provider, ProviderContext, ProviderError, Sink,
 };
 use crate::exec::{ExecRequest, ExecutionResult, Language};
 use crate::sandbox::Stream;
@@ -147,14 +147,8 @@ impl Provider for RockProvider {
         _context: &ProviderContext,
     ) -> Result<(), ConfigError> {
         self.validate_config(config)?;
-        let text = |key: &str| {
-            config
-                .get(key)
-                .and_then(toml::Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let number = |key: &str| config.get(key).and_then(toml::Value::as_integer);
+        let text = |key: &str| schema::text_setting(config, key);
+        let number = |key: &str| schema::integer_setting(config, key);
         let s = &mut self.settings;
         s.base_url = text("base_url")
             .map(|url| remote::checked_url("providers.rock.base_url", &url))

@@ -206,6 +206,20 @@ impl ConfigSchema {
     }
 }
 
+/// A string setting of a `[providers.<name>]` table; an empty string counts as unset.
+pub fn text_setting(config: &toml::Table, key: &str) -> Option<String> {
+    config
+        .get(key)
+        .and_then(toml::Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// An integer setting of a `[providers.<name>]` table.
+pub fn integer_setting(config: &toml::Table, key: &str) -> Option<i64> {
+    config.get(key).and_then(toml::Value::as_integer)
+}
+
 /// The closest candidate by edit distance, if it is close enough to be a typo.
 pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
     candidates

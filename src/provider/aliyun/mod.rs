@@ -21,8 +21,8 @@ use serde_json::{json, Map, Value};
 use super::remote::http::{message_of, JsonBody};
 use super::remote::{self, Program, Repeat, RunOutput, Service};
 use super::{
-    ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider, ProviderContext,
-    ProviderError, Sink,
+    schema, ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider,
+    ProviderContext, ProviderError, Sink,
 };
 use crate::exec::{ExecRequest, ExecutionResult, Language};
 
@@ -116,14 +116,8 @@ impl Provider for AliyunProvider {
         _context: &ProviderContext,
     ) -> Result<(), ConfigError> {
         self.validate_config(config)?;
-        let text = |key: &str| {
-            config
-                .get(key)
-                .and_then(toml::Value::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let number = |key: &str| config.get(key).and_then(toml::Value::as_integer);
+        let text = |key: &str| schema::text_setting(config, key);
+        let number = |key: &str| schema::integer_setting(config, key);
         let region = text("region").unwrap_or_else(|| "cn-hangzhou".into());
         let account_id = text("account_id").unwrap_or_default();
         let data_endpoint = match text("data_endpoint") {
