@@ -107,13 +107,23 @@ print(status["CapEff"].strip(), status.get("NoNewPrivs", "1").strip())
 open("scratch", "w").write("ok")
 open("/tmp/scratch", "w").write("ok")
 print("cwd and /tmp writable")
+import resource
+print("open files", resource.getrlimit(resource.RLIMIT_NOFILE))
+try:
+    with open("/tmp/big", "wb") as f:
+        for i in range(80):
+            f.write(b"x" * (1 << 20))
+    print("tmpfs unbounded")
+except OSError as e:
+    print("tmpfs full", e.errno == 28)
 "#;
     for runtime in RUNTIMES {
         let engine = podman::engine(runtime);
         let out = exec(&rock, engine, &["-q", "--lang", "python", "-c", code]);
         assert_eq!(
             stdout_of(&out),
-            "uid 1000\nroot read-only True\nnetwork blocked\n0000000000000000 1\ncwd and /tmp writable\n",
+            "uid 1000\nroot read-only True\nnetwork blocked\n0000000000000000 1\ncwd and /tmp writable\n\
+             open files (256, 256)\ntmpfs full True\n",
             "{runtime}: {}",
             stderr_of(&out)
         );
@@ -349,4 +359,29 @@ fn a_fork_bomb_is_contained_under_each_runtime() {
         }
         assert_none_left(engine);
     }
+}
+
+#[test]
+fn the_cpu_quota_is_the_containers() {
+    let _serial = podman::serial();
+    let rock = Rock::new();
+    let engine = podman::engine("runc");
+    // cgroup v1 as runc shows it inside the container: 50 % of a core.
+    let code = "import glob\nfor path in glob.glob('/sys/fs/cgroup/cpu*/cpu.cfs_quota_us'):\n    print(open(path).read().strip(), open(path.replace('quota', 'period')).read().strip())\n    break\n";
+    let config = format!("{}cpu_percent = 50\n", engine.config());
+    let out = rock.run_with_config(
+        &config,
+        &[
+            "exec",
+            "-q",
+            "--provider",
+            "docker",
+            "--lang",
+            "python",
+            "-c",
+            code,
+        ],
+    );
+    assert_eq!(stdout_of(&out), "50000 100000\n", "{}", stderr_of(&out));
+    assert_none_left(engine);
 }

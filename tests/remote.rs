@@ -5,6 +5,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -658,6 +659,10 @@ fn an_env_is_installed_in_the_remote_sandbox_and_run_there_until_removed() {
             listed["remote"]["sandbox"].get("access_token").is_none(),
             "{listed}"
         );
+        // The record holds the sandbox's handle (E2B's envd token): its owner's only.
+        let record = std::path::Path::new(listed["work_dir"].as_str().unwrap()).join("env.json");
+        let mode = std::fs::metadata(&record).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", record.display());
 
         let out = rock.run_with_config(
             &config,
@@ -844,4 +849,25 @@ fn a_service_that_never_answers_is_rocks_own_timeout_not_the_programs() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn e2b_sandboxes_reach_the_network_only_with_the_network_flag() {
+    let service = Service::e2b();
+    let rock = Rock::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let code = format!(
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n    print('reached')\nexcept OSError:\n    print('blocked')\n"
+    );
+    // The fake gives a sandbox the host's network only when asked for internet access.
+    let out = exec(&rock, &service, &["-q", "--lang", "python", "-c", &code]);
+    assert_eq!(stdout_of(&out), "blocked\n", "{}", stderr_of(&out));
+    let out = exec(
+        &rock,
+        &service,
+        &["-q", "--network", "--lang", "python", "-c", &code],
+    );
+    assert_eq!(stdout_of(&out), "reached\n", "{}", stderr_of(&out));
+    service.assert_none_left();
 }

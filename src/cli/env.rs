@@ -101,7 +101,7 @@ pub fn run(command: EnvCommand, context: &Context) -> Result<i32, Failure> {
         EnvCommand::Run { env, command } => {
             let record = find(&registry, &env)?;
             match &record.remote {
-                Some(_) => run_remote(&record, &command, context),
+                Some(remote) => run_remote(&record, remote, &command, context),
                 None => run_in(&record, &command),
             }
         }
@@ -222,11 +222,13 @@ const REMOTE_RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3
 
 /// Runs ROCK's wrapped command in the env's remote sandbox, its output streamed here;
 /// the exit code is the command's.
-fn run_remote(record: &EnvRecord, words: &[String], context: &Context) -> Result<i32, Failure> {
+fn run_remote(
+    record: &EnvRecord,
+    remote: &runtime_env::registry::RemoteEnv,
+    words: &[String],
+    context: &Context,
+) -> Result<i32, Failure> {
     use std::io::Write;
-    let Some(remote) = &record.remote else {
-        return Err(Failure::rock("not a remote env"));
-    };
     let provider = context.provider(&remote.provider)?;
     let kept = provider.kept_sandboxes().ok_or_else(|| {
         Failure::rock(format!(

@@ -128,10 +128,6 @@ impl Provider for DockerProvider {
         "containers through the Docker Engine API (Docker, or Podman's Docker-compatible service)"
     }
 
-    fn supported_languages(&self) -> Vec<Language> {
-        Language::ALL.to_vec()
-    }
-
     fn config_schema(&self) -> ConfigSchema {
         schema()
     }
@@ -240,7 +236,7 @@ impl Provider for DockerProvider {
             bound,
             self.run(container, request.language, &program, &mut output),
         );
-        match remote::unless_interrupted(async {
+        remote::unless_interrupted(async {
             run.await.map_err(|_| {
                 ProviderError::Unavailable(format!(
                     "container {} did not end within {} s of its start",
@@ -249,11 +245,7 @@ impl Provider for DockerProvider {
                 ))
             })?
         })
-        .await
-        {
-            Ok(()) => {}
-            Err(err) => return Err(err),
-        }
+        .await?;
         let inspected = container
             .engine
             .inspect_container(

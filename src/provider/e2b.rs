@@ -21,7 +21,7 @@ use super::{
     schema, CommandOutput, CommandRequest, CommandSink, ConfigError, ConfigField, ConfigSchema,
     FieldType, Health, Instance, KeptSandboxes, Provider, ProviderContext, ProviderError, Sink,
 };
-use crate::exec::{ExecRequest, ExecutionResult, Language};
+use crate::exec::{ExecRequest, ExecutionResult};
 use crate::sandbox::Stream;
 
 const DEFAULT_DOMAIN: &str = "e2b.app";
@@ -110,10 +110,6 @@ impl Provider for E2bProvider {
 
     fn description(&self) -> &'static str {
         "E2B's cloud sandboxes (Firecracker microVMs), through its code interpreter"
-    }
-
-    fn supported_languages(&self) -> Vec<Language> {
-        Language::ALL.to_vec()
     }
 
     fn config_schema(&self) -> ConfigSchema {

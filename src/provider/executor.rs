@@ -13,7 +13,7 @@ use super::{
     ProviderError, Sink,
 };
 use crate::exec::artifacts::Artifact;
-use crate::exec::{ExecRequest, ExecutionResult, Language, ResultValue, Status, Truncated};
+use crate::exec::{ExecRequest, ExecutionResult, ResultValue, Status, Truncated};
 use crate::sandbox::Stream;
 use crate::server::api::{self, RunResponse};
 use crate::server::TOKEN_ENV;
@@ -81,10 +81,6 @@ impl Provider for ExecutorProvider {
 
     fn description(&self) -> &'static str {
         "an executor API over HTTP: rock serve, or RAGFlow's self-managed sandbox executor manager"
-    }
-
-    fn supported_languages(&self) -> Vec<Language> {
-        Language::ALL.to_vec()
     }
 
     fn config_schema(&self) -> ConfigSchema {

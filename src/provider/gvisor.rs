@@ -14,7 +14,7 @@ use super::{
     ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider, ProviderContext,
     ProviderError, Sink,
 };
-use crate::exec::{ExecRequest, ExecutionResult, Language};
+use crate::exec::{ExecRequest, ExecutionResult};
 use crate::interpreter::Interpreter;
 use crate::sandbox::gvisor::{self, GvisorRun, RESULT_PATH};
 use crate::sandbox::{OutputSink, Termination};
@@ -82,10 +82,6 @@ impl Provider for GvisorProvider {
 
     fn description(&self) -> &'static str {
         "gVisor (runsc): the program's system calls served by a user-space kernel; rock writes the OCI bundle"
-    }
-
-    fn supported_languages(&self) -> Vec<Language> {
-        Language::ALL.to_vec()
     }
 
     fn config_schema(&self) -> ConfigSchema {

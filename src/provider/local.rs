@@ -73,10 +73,6 @@ impl Provider for LocalProvider {
         "embedded Linux sandbox: user, pid, mount, network, ipc and uts namespaces, rlimits, cgroups"
     }
 
-    fn supported_languages(&self) -> Vec<Language> {
-        Language::ALL.to_vec()
-    }
-
     fn config_schema(&self) -> ConfigSchema {
         schema()
     }

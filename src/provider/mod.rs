@@ -131,7 +131,10 @@ pub trait Provider: Send + Sync {
     /// One line for `rock provider list`.
     fn description(&self) -> &'static str;
 
-    fn supported_languages(&self) -> Vec<Language>;
+    /// The languages it runs: every one rock knows, unless a provider says otherwise.
+    fn supported_languages(&self) -> Vec<Language> {
+        Language::ALL.to_vec()
+    }
 
     fn config_schema(&self) -> ConfigSchema;
 

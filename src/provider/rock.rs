@@ -17,7 +17,7 @@ use super::{
     schema, CommandOutput, CommandRequest, CommandSink, ConfigError, ConfigField, ConfigSchema,
     FieldType, Health, Instance, KeptSandboxes, Provider, ProviderContext, ProviderError, Sink,
 };
-use crate::exec::{ExecRequest, ExecutionResult, Language};
+use crate::exec::{ExecRequest, ExecutionResult};
 use crate::sandbox::Stream;
 
 const API: &str = "/apis/envs/sandbox/v1";
@@ -131,10 +131,6 @@ impl Provider for RockProvider {
 
     fn description(&self) -> &'static str {
         "a ROCK admin server: sandboxes scheduled on Ray or Kubernetes"
-    }
-
-    fn supported_languages(&self) -> Vec<Language> {
-        Language::ALL.to_vec()
     }
 
     fn config_schema(&self) -> ConfigSchema {

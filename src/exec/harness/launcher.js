@@ -56,7 +56,6 @@ function _rockLaunch(encoded) {
   const started = process.hrtime.bigint();
   const child = spawn(interpreter, argv, {
     cwd: folder,
-    env: { ...process.env, ...(spec.env || {}) },
     stdio: [stdin, 'pipe', 'pipe'],
     detached: true,
   });

@@ -65,8 +65,6 @@ def _rock_launch(encoded):
             os.path.join(folder, "args.json"),
             result_path,
         ]
-        env = dict(os.environ)
-        env.update(spec.get("env") or {})
         stdin = subprocess.DEVNULL
         if spec.get("stdin") is not None:
             stdin_path = os.path.join(folder, ".stdin")
@@ -79,7 +77,6 @@ def _rock_launch(encoded):
             child = subprocess.Popen(
                 argv,
                 cwd=folder,
-                env=env,
                 stdin=stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -24,7 +24,7 @@ use super::{
     schema, ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider,
     ProviderContext, ProviderError, Sink,
 };
-use crate::exec::{ExecRequest, ExecutionResult, Language};
+use crate::exec::{ExecRequest, ExecutionResult};
 
 /// The regions RAGFlow's provider accepts, and AgentRun's international one.
 pub const REGIONS: &[&str] = &[
@@ -100,10 +100,6 @@ impl Provider for AliyunProvider {
 
     fn description(&self) -> &'static str {
         "Aliyun AgentRun's code interpreter (RAGFlow's aliyun_codeinterpreter)"
-    }
-
-    fn supported_languages(&self) -> Vec<Language> {
-        Language::ALL.to_vec()
     }
 
     fn config_schema(&self) -> ConfigSchema {

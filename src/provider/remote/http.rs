@@ -71,11 +71,6 @@ impl Service {
         for attempt in 1..=ATTEMPTS {
             let last = attempt == ATTEMPTS;
             let request = build();
-            let url = request
-                .try_clone()
-                .and_then(|r| r.build().ok())
-                .map(|r| r.url().to_string())
-                .unwrap_or_default();
             match request.send().await {
                 Ok(response) => {
                     let status = response.status();
@@ -98,6 +93,7 @@ impl Service {
                     // No connection means the call never arrived: any call may try again.
                     let retry = err.is_connect() || repeat == Repeat::Idempotent;
                     if !retry || last {
+                        let url = err.url().map(|u| u.to_string()).unwrap_or_default();
                         return Err(self.unreachable(what, &url, &err));
                     }
                     tracing::debug!("{what}: {err}, trying again in {delay:?}");

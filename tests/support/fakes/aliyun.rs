@@ -392,7 +392,8 @@ async fn execute(state: &Shared, id: &str, body: &Value) -> Response {
         Ok(timeout) => timeout,
         Err(response) => return response,
     };
-    let command = run::rock_python(&state.rock, state.home.path());
+    // AgentRun's network is the template's; the fake's template has none.
+    let command = run::rock_python(&state.rock, state.home.path(), false);
     let mut running = match run::spawn(
         command,
         &dir,

@@ -89,6 +89,8 @@ struct Sandbox {
     end_at: f64,
     metadata: Value,
     env_vars: Vec<(String, String)>,
+    /// `allow_internet_access`: code it runs shares the host's network (else loopback only).
+    internet: bool,
     /// Process groups started in it, ended when it is deleted.
     groups: Vec<i32>,
 }
@@ -265,6 +267,8 @@ fn create(state: &Shared, body: &[u8]) -> Response {
             _ => json!({}),
         },
         env_vars,
+        // E2B's default is true.
+        internet: body["allow_internet_access"].as_bool().unwrap_or(true),
         groups: Vec::new(),
     };
     lock(&state.sandboxes).insert(id.clone(), sandbox);
@@ -346,6 +350,7 @@ fn set_timeout(state: &Shared, id: &str, body: &[u8]) -> Response {
 struct Target {
     dir: PathBuf,
     env_vars: Vec<(String, String)>,
+    internet: bool,
 }
 
 async fn sandbox_traffic(state: &Arc<Shared>, id: String, request: Request) -> Response {
@@ -401,6 +406,7 @@ async fn sandbox_traffic(state: &Arc<Shared>, id: String, request: Request) -> R
         Target {
             dir: sandbox.dir.path().to_path_buf(),
             env_vars: sandbox.env_vars.clone(),
+            internet: sandbox.internet,
         }
     };
     match route {
@@ -466,7 +472,7 @@ async fn execute(state: &Arc<Shared>, target: Target, request: Request) -> Respo
             format!("the fake code interpreter runs python only, not {language}"),
         );
     }
-    let command = run::rock_python(&state.rock, state.home.path());
+    let command = run::rock_python(&state.rock, state.home.path(), target.internet);
     let mut running = match run::spawn(
         command,
         &target.dir,

@@ -128,11 +128,16 @@ pub fn argv(program: &str, args: &[String]) -> Command {
     command
 }
 
-/// `<rock> exec -q --lang python --timeout 300 -`, isolated from the caller's rock
-/// settings: XDG directories under `home`, no `ROCK_*` variable.
-pub fn rock_python(rock: &Path, home: &Path) -> Command {
+/// `<rock> exec -q --lang python --timeout 300 -` (with `--network` when `network`),
+/// isolated from the caller's rock settings: XDG directories under `home`, no `ROCK_*`
+/// variable.
+pub fn rock_python(rock: &Path, home: &Path, network: bool) -> Command {
     let mut command = Command::new(rock);
-    command.args(["exec", "-q", "--lang", "python", "--timeout", "300", "-"]);
+    command.args(["exec", "-q", "--lang", "python", "--timeout", "300"]);
+    if network {
+        command.arg("--network");
+    }
+    command.arg("-");
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("ROCK_") {
             command.env_remove(name);
