@@ -4,8 +4,11 @@
 
 mod support;
 
-use serde_json::Value;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
 use support::podman::{self, Engine};
+use support::serve::Server;
 use support::{stderr_of, stdout_of, Rock};
 
 const RUNTIMES: [&str; 2] = ["runc", "runsc"];
@@ -384,4 +387,165 @@ fn the_cpu_quota_is_the_containers() {
     );
     assert_eq!(stdout_of(&out), "50000 100000\n", "{}", stderr_of(&out));
     assert_none_left(engine);
+}
+
+/// Creates a runtime env from the fixtures' mirrors and returns its `runtime-env/` dir.
+fn create_env(rock: &Rock, args: &[&str]) -> std::path::PathBuf {
+    let mut full = vec!["env", "create"];
+    full.extend_from_slice(args);
+    let out = rock.cmd_with_mirrors().args(&full).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let name = args[args.iter().position(|a| *a == "--name").unwrap() + 1];
+    let shown = rock.run(&["env", "show", name, "--json"]);
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    std::path::Path::new(shown["work_dir"].as_str().expect("env show's work_dir"))
+        .join("runtime-env")
+}
+
+#[test]
+fn a_runtime_env_is_all_a_bare_image_needs() {
+    let _serial = podman::serial();
+    let rock = Rock::new();
+    let wheel = support::fixtures().join("wheels/hello_rock-1.0-py3-none-any.whl");
+    let python_env = create_env(
+        &rock,
+        &["python", "--name", "py", "--pip", wheel.to_str().unwrap()],
+    );
+    create_env(&rock, &["node", "--name", "nd"]);
+    let python = r#"
+import hello_rock, os, shutil, sys
+print(hello_rock.GREETING)
+print(sys.prefix)
+print(shutil.which("pip") == os.path.join(sys.prefix, "bin", "pip"))
+try:
+    open(os.path.join(sys.prefix, "planted"), "w")
+    print("env writable")
+except OSError as e:
+    # runc checks the read-only mount first (EROFS), gVisor the permissions (EACCES).
+    print("env read-only", e.errno in (13, 30))
+"#;
+    for runtime in RUNTIMES {
+        let engine = podman::engine(runtime);
+        let config = engine.config_with_image(podman::BARE_IMAGE);
+        let run = |args: &[&str]| {
+            let mut all = vec!["exec", "-q", "--provider", "docker"];
+            all.extend_from_slice(args);
+            rock.run_with_config(&config, &all)
+        };
+        // The image has no interpreter of its own.
+        let out = run(&["--lang", "python", "-c", "print(1)"]);
+        let stderr = stderr_of(&out);
+        assert_eq!(out.status.code(), Some(127), "{runtime}: {stderr}");
+        assert!(
+            stderr.contains(&format!("image {} has no `python3`", podman::BARE_IMAGE))
+                && stderr.trim().lines().count() == 1,
+            "{runtime}: {stderr}"
+        );
+
+        let out = run(&["--env", "py", "--lang", "python", "-c", python]);
+        assert_eq!(
+            stdout_of(&out),
+            format!(
+                "hello from a wheel\n{}\nTrue\nenv read-only True\n",
+                python_env.display()
+            ),
+            "{runtime}: {}",
+            stderr_of(&out)
+        );
+        let out = run(&[
+            "--env",
+            "nd",
+            "--lang",
+            "js",
+            "-c",
+            "console.log(process.version)",
+        ]);
+        assert_eq!(
+            stdout_of(&out),
+            "v22.18.0\n",
+            "{runtime}: {}",
+            stderr_of(&out)
+        );
+        assert_none_left(engine);
+    }
+}
+
+/// The containers of `purpose` (`pool` or `run`) the engine has in `state`.
+fn containers(engine: &Engine, purpose: &str, state: &str) -> usize {
+    let out = podman::podman(engine)
+        .args(["ps", "--all", "--filter"])
+        .arg(format!("label=rock={purpose}"))
+        .args([
+            "--filter",
+            &format!("status={state}"),
+            "--format",
+            "{{.ID}}",
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+#[test]
+fn serve_runs_each_request_in_a_pooled_container_under_each_runtime() {
+    let _serial = podman::serial();
+    let rock = Rock::new();
+    for runtime in RUNTIMES {
+        let engine = podman::engine(runtime);
+        let config = rock.file("docker.toml", &engine.config());
+        let mut command = rock.std_cmd();
+        command.arg("--config").arg(&config);
+        let server = Server::start_with(command, &["--sandbox", "docker", "--pool", "1"]);
+        // One created, not started, container per language.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while containers(engine, "pool", "created") < 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_eq!(containers(engine, "pool", "created"), 2, "{runtime}");
+
+        let hello = "def main(name):\n    return {'message': 'Hello ' + name}\n";
+        let (status, body) = server.run("python", hello, json!({"arguments": {"name": "World"}}));
+        assert_eq!(status, 200);
+        assert_eq!(
+            body["result"]["value"],
+            json!({"message": "Hello World"}),
+            "{runtime}: {body}"
+        );
+        let hello = "function main(args) { return { message: 'Hello ' + args.name }; }\n";
+        let (_, body) = server.run("nodejs", hello, json!({"arguments": {"name": "World"}}));
+        assert_eq!(
+            body["result"]["value"],
+            json!({"message": "Hello World"}),
+            "{runtime}: {body}"
+        );
+        let (_, metrics) = server.raw("GET", "/metrics", "", &[]);
+        assert!(
+            metrics.lines().any(|l| l == "rock_warm_runs_total 2"),
+            "{runtime}: {metrics}\n{}",
+            server.log()
+        );
+
+        // Memory is a container's from its creation: another size gets a container of
+        // its own, which holds it.
+        let grow = "x = bytearray(200 * 1024 * 1024)\nprint('allocated')\n";
+        let (_, body) = server.run("python", grow, json!({"memory": "64m"}));
+        assert_eq!(
+            (
+                body["exit_code"].clone(),
+                body["resource_limit_type"].clone()
+            ),
+            (json!(-137), json!("memory")),
+            "{runtime}: {body}"
+        );
+        let (_, body) = server.run(
+            "python",
+            "import time\ntime.sleep(30)\n",
+            json!({"timeout": 1}),
+        );
+        assert_eq!(body["exit_code"], -124, "{runtime}: {body}");
+
+        // Stopping the server removes the pool's containers, used or not.
+        assert_eq!(server.stop(), Some(0), "{runtime}");
+        assert_none_left(engine);
+    }
 }

@@ -170,3 +170,30 @@ fn a_malformed_config_names_its_line() {
     assert_eq!(output.status.code(), Some(125));
     assert_one_sentence(&stderr_of(&output), "is not valid TOML: line 2, column");
 }
+
+#[test]
+fn a_provider_that_cannot_take_the_request_is_named() {
+    let rock = Rock::new();
+    let output = rock.run(&[
+        "exec",
+        "--provider",
+        "e2b",
+        "--env",
+        "web",
+        "-l",
+        "py",
+        "-c",
+        "1",
+    ]);
+    assert_eq!(output.status.code(), Some(125));
+    assert_one_sentence(
+        &stderr_of(&output),
+        "--env runs a runtime env of this machine, which provider e2b can't use",
+    );
+    let output = rock.run(&["serve", "--sandbox", "aliyun_codeinterpreter"]);
+    assert_eq!(output.status.code(), Some(125));
+    assert_one_sentence(
+        &stderr_of(&output),
+        "--sandbox must be local, gvisor or docker: the providers whose sandboxes rock serve keeps warm, not aliyun",
+    );
+}

@@ -572,12 +572,7 @@ fn env_config(service: &Service, remote_root: &std::path::Path, mirror: &str) ->
 }
 
 fn python_mirror() -> support::http::FileServer {
-    let mirror =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-fixtures/python-mirror");
-    assert!(
-        mirror.join("20251120/SHA256SUMS").is_file(),
-        "the test fixtures are missing: run scripts/fixtures (scripts/test runs it)"
-    );
+    let mirror = support::fixtures().join("python-mirror");
     support::http::FileServer::start(mirror)
 }
 

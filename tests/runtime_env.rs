@@ -9,27 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use support::http::FileServer;
-use support::{stderr_of, stdout_of, Rock};
+use support::{file_url, fixtures, stderr_of, stdout_of, Rock};
 
 const PY_ARCHIVE: &str =
     "20251120/cpython-3.11.14+20251120-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz";
 
-fn fixtures() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-fixtures");
-    assert!(
-        dir.join("node-mirror/v22.18.0/SHASUMS256.txt").is_file()
-            && dir.join("python-mirror/20251120/SHA256SUMS").is_file(),
-        "the test fixtures are missing: run scripts/fixtures (scripts/test runs it)"
-    );
-    dir
-}
-
 fn wheel() -> PathBuf {
     fixtures().join("wheels/hello_rock-1.0-py3-none-any.whl")
-}
-
-fn file_url(path: &Path) -> String {
-    format!("file://{}", path.display())
 }
 
 /// Rock with both mirrors set to the fixtures, through the environment.
@@ -39,18 +25,7 @@ fn rock_with_mirrors() -> Rock {
 }
 
 fn env_cmd(rock: &Rock, args: &[&str]) -> Output {
-    rock.cmd()
-        .env(
-            "ROCK_PYTHON_MIRROR",
-            file_url(&fixtures().join("python-mirror")),
-        )
-        .env(
-            "ROCK_NODE_MIRROR",
-            file_url(&fixtures().join("node-mirror")),
-        )
-        .args(args)
-        .output()
-        .unwrap()
+    rock.cmd_with_mirrors().args(args).output().unwrap()
 }
 
 fn ok(output: Output) -> String {
@@ -341,6 +316,22 @@ fn pip_packages_are_visible_inside_rock_exec() {
             .unwrap();
         assert_eq!(ok(output), "hello from a wheel True\n", "{name}");
     }
+    // A path relative to where rock runs, as pip would take it there.
+    let output = rock
+        .cmd_with_mirrors()
+        .current_dir(fixtures())
+        .args(["env", "create", "python", "--name", "relative", "--pip"])
+        .arg("wheels/hello_rock-1.0-py3-none-any.whl")
+        .output()
+        .unwrap();
+    ok(output);
+    let output = rock
+        .cmd()
+        .args(["exec", "-q", "--env", "relative", "-l", "py", "-c"])
+        .arg("import hello_rock\nprint(hello_rock.GREETING)")
+        .output()
+        .unwrap();
+    assert_eq!(ok(output), "hello from a wheel\n");
     // The host's interpreter doesn't have it: the sandbox really used the env's.
     let output = rock
         .cmd()

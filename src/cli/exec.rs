@@ -80,18 +80,15 @@ pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
     let table = context.config.provider_table(entry.name, &process_env)?;
     let mut provider_context = context.provider_context()?;
     if let Some(key) = &args.env {
-        let interpreter = env_interpreter(key, request.language, context)?;
-        provider_context
-            .interpreters
-            .insert(request.language, interpreter);
+        if !entry.make().takes_host_runtime_envs() {
+            return Err(Failure::rock(format!(
+                "--env runs a runtime env of this machine, which provider {} can't use: run the code with `rock env run ENV -- …` for an env made with --provider, or use the local, gvisor or docker provider",
+                entry.name
+            )));
+        }
+        provider_context.runtime_env = Some(host_runtime_env(key, request.language, context)?);
     }
     let provider = provider::build(entry.name, &table, &provider_context)?;
-    if args.env.is_some() && !provider.runs_host_interpreters() {
-        return Err(Failure::rock(format!(
-            "--env runs a runtime env of this machine, which provider {} can't use: run the code with `rock env run ENV -- …` for an env made with --provider, or use the local provider",
-            provider.name()
-        )));
-    }
 
     let json = args.json;
     let sink: provider::Sink = if json {
@@ -163,8 +160,12 @@ fn build_request(args: &ExecArgs, settings: &RunSettings) -> Result<ExecRequest,
     Ok(request)
 }
 
-/// The interpreter of runtime env `key`, which must be of the code's language.
-fn env_interpreter(key: &str, language: Language, context: &Context) -> Result<String, Failure> {
+/// Runtime env `key` of this machine, which must be of the code's language.
+fn host_runtime_env(
+    key: &str,
+    language: Language,
+    context: &Context,
+) -> Result<provider::HostRuntimeEnv, Failure> {
     let registry = runtime_env::Registry::new(runtime_env::root(&context.config, &process_env)?);
     let record = registry.find(key).map_err(Failure::rock)?;
     if let Some(remote) = &record.remote {
@@ -186,11 +187,11 @@ fn env_interpreter(key: &str, language: Language, context: &Context) -> Result<S
             )))
         }
     };
-    Ok(record
-        .bin_dir()
-        .join(executable)
-        .to_string_lossy()
-        .into_owned())
+    Ok(provider::HostRuntimeEnv {
+        language,
+        dir: record.runtime_dir(),
+        interpreter: record.bin_dir().join(executable),
+    })
 }
 
 /// The code and the file name it had.

@@ -135,6 +135,7 @@ impl Context {
         Ok(ProviderContext {
             interpreters,
             cache_dir,
+            runtime_env: None,
         })
     }
 

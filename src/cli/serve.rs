@@ -77,9 +77,9 @@ pub fn run(args: ServeArgs, context: &Context) -> Result<i32, Failure> {
         .map_err(Failure::rock)?;
 
     let entry = provider::lookup(&args.sandbox)?;
-    if !matches!(entry.name, "local" | "gvisor") {
+    if !matches!(entry.name, "local" | "gvisor" | "docker") {
         return Err(Failure::rock(format!(
-            "--sandbox must be local or gvisor: rock serve runs code in sandboxes on this machine, not {}",
+            "--sandbox must be local, gvisor or docker: the providers whose sandboxes rock serve keeps warm, not {}",
             entry.name
         )));
     }

@@ -18,8 +18,9 @@ use async_trait::async_trait;
 use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
 use bollard::query_parameters::{
-    AttachContainerOptionsBuilder, CreateContainerOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    AttachContainerOptionsBuilder, CreateContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    UploadToContainerOptionsBuilder,
 };
 use bollard::{ClientVersion, Docker};
 use futures_util::StreamExt;
@@ -27,8 +28,8 @@ use serde_json::{json, Map};
 
 use super::remote::{self, Program, RunOutput};
 use super::{
-    schema, ConfigError, ConfigField, ConfigSchema, FieldType, Health, Instance, Provider,
-    ProviderContext, ProviderError, Sink,
+    schema, ConfigError, ConfigField, ConfigSchema, FieldType, Health, HostRuntimeEnv, Instance,
+    Provider, ProviderContext, ProviderError, Sink,
 };
 use crate::exec::{ExecRequest, ExecutionResult, Language};
 
@@ -85,14 +86,25 @@ impl Default for Settings {
 #[derive(Default)]
 pub struct DockerProvider {
     settings: Settings,
+    /// Mounted read-only into containers of its language (`rock exec --env`).
+    runtime_env: Option<HostRuntimeEnv>,
     /// The runtime containers will run under, once checked against the engine.
     runtime_checked: tokio::sync::OnceCell<String>,
 }
 
-/// A container made for one run.
+/// A container made for one run: created, not started.
 struct Container {
     id: String,
     engine: Docker,
+    /// What it was made with, which a request must match to run in it.
+    memory_bytes: u64,
+    network: bool,
+}
+
+impl Container {
+    fn fits(&self, request: &ExecRequest) -> bool {
+        self.memory_bytes == request.memory_bytes && self.network == request.network
+    }
 }
 
 pub fn schema() -> ConfigSchema {
@@ -135,9 +147,10 @@ impl Provider for DockerProvider {
     fn initialize(
         &mut self,
         config: &toml::Table,
-        _context: &ProviderContext,
+        context: &ProviderContext,
     ) -> Result<(), ConfigError> {
         self.validate_config(config)?;
+        self.runtime_env = context.runtime_env.clone();
         let text = |key: &str| schema::text_setting(config, key);
         let number = |key: &str| schema::integer_setting(config, key);
         let s = &mut self.settings;
@@ -195,29 +208,21 @@ impl Provider for DockerProvider {
         }
     }
 
+    fn takes_host_runtime_envs(&self) -> bool {
+        true
+    }
+
     async fn create_instance(&self, request: &ExecRequest) -> Result<Instance, ProviderError> {
-        let (engine, address) = self.engine()?;
-        let runtime = self
-            .runtime_checked
-            .get_or_try_init(|| self.verify_runtime(&engine, &address))
-            .await?;
-        let image = self.image(request.language);
-        let body = self.container_body(request, image, runtime);
-        let options = CreateContainerOptionsBuilder::default()
-            .name(&format!("rock-{}", remote::token()))
-            .build();
-        let created = engine
-            .create_container(Some(options), body)
-            .await
-            .map_err(|e| self.create_failed(&address, image, e))?;
-        Ok(Instance {
-            id: created.id.clone(),
-            language: request.language,
-            state: Arc::new(Container {
-                id: created.id,
-                engine,
-            }),
-        })
+        self.create(request, "run").await
+    }
+
+    /// A container created for requests like `template`, not started: a pooled run pays
+    /// for the copy of its program, the start and the run.
+    async fn prepare_instance(
+        &self,
+        template: &ExecRequest,
+    ) -> Result<Option<Instance>, ProviderError> {
+        self.create(template, "pool").await.map(Some)
     }
 
     async fn execute_code(
@@ -227,50 +232,17 @@ impl Provider for DockerProvider {
         sink: Sink,
     ) -> Result<ExecutionResult, ProviderError> {
         let container = container_of(instance)?;
-        let program = Program::in_language(request, None, request.language);
-        let mut output = RunOutput::new(&program, request, sink);
-        // The launcher ends the program at its timeout; this bounds the whole container.
-        let bound = request.timeout + Duration::from_secs(15);
-        let started = std::time::Instant::now();
-        let run = tokio::time::timeout(
-            bound,
-            self.run(container, request.language, &program, &mut output),
-        );
-        remote::unless_interrupted(async {
-            run.await.map_err(|_| {
-                ProviderError::Unavailable(format!(
-                    "container {} did not end within {} s of its start",
-                    short(&container.id),
-                    bound.as_secs()
-                ))
-            })?
-        })
-        .await?;
-        let inspected = container
-            .engine
-            .inspect_container(
-                &container.id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await
-            .ok();
-        let state = inspected.as_ref().and_then(|i| i.state.as_ref());
-        let oom = state.and_then(|s| s.oom_killed).unwrap_or(false);
-        // Under gVisor the memory limit ends the whole sandbox (137, OOMKilled unset) before
-        // the launcher can report: nothing else SIGKILLs a container rock didn't time out.
-        let killed_whole = output.ended().is_none() && state.and_then(|s| s.exit_code) == Some(137);
-        if oom || killed_whole {
-            output.killed_for_memory(started.elapsed().as_secs_f64());
+        if container.fits(request) {
+            return self.execute_in(container, request, sink).await;
         }
-        let mut metadata = Map::new();
-        metadata.insert("provider".into(), json!("docker"));
-        metadata.insert("sandbox_id".into(), json!(short(&container.id)));
-        metadata.insert("image".into(), json!(self.image(request.language)));
-        if let Some(runtime) = &self.settings.runtime {
-            metadata.insert("runtime".into(), json!(runtime));
-        }
-        metadata.insert("memory_held_by".into(), json!("the container's cgroup"));
-        output.finish("container", request, metadata)
+        // Memory and network are the container's own from its creation: a request that
+        // asks for others runs in a container made for it.
+        let fresh = self.create(request, "run").await?;
+        let result = self.execute_in(container_of(&fresh)?, request, sink).await;
+        let destroyed = self.destroy_instance(fresh).await;
+        let result = result?;
+        destroyed?;
+        Ok(result)
     }
 
     async fn destroy_instance(&self, instance: Instance) -> Result<(), ProviderError> {
@@ -297,6 +269,102 @@ impl Provider for DockerProvider {
 }
 
 impl DockerProvider {
+    /// Creates a container for requests like `request`, labelled `rock=<purpose>`.
+    async fn create(
+        &self,
+        request: &ExecRequest,
+        purpose: &str,
+    ) -> Result<Instance, ProviderError> {
+        let (engine, address) = self.engine()?;
+        let runtime = self
+            .runtime_checked
+            .get_or_try_init(|| self.verify_runtime(&engine, &address))
+            .await?;
+        let image = self.image(request.language);
+        let body = self.container_body(request, image, runtime, purpose);
+        let options = CreateContainerOptionsBuilder::default()
+            .name(&format!("rock-{}", remote::token()))
+            .build();
+        let created = engine
+            .create_container(Some(options), body)
+            .await
+            .map_err(|e| self.create_failed(&address, image, e))?;
+        Ok(Instance {
+            id: created.id.clone(),
+            language: request.language,
+            state: Arc::new(Container {
+                id: created.id,
+                engine,
+                memory_bytes: request.memory_bytes,
+                network: request.network,
+            }),
+        })
+    }
+
+    async fn execute_in(
+        &self,
+        container: &Container,
+        request: &ExecRequest,
+        sink: Sink,
+    ) -> Result<ExecutionResult, ProviderError> {
+        let program = Program::in_language(request, None, request.language);
+        let mut output = RunOutput::new(&program, request, sink);
+        // The launcher ends the program at its timeout; this bounds the whole container.
+        let bound = request.timeout + Duration::from_secs(15);
+        let started = std::time::Instant::now();
+        let run = tokio::time::timeout(
+            bound,
+            self.run(container, request.language, &program, &mut output),
+        );
+        remote::unless_interrupted(async {
+            run.await.map_err(|_| {
+                ProviderError::Unavailable(format!(
+                    "container {} did not end within {} s of its start",
+                    short(&container.id),
+                    bound.as_secs()
+                ))
+            })?
+        })
+        .await?;
+        if output.ended().is_none() {
+            // The launcher did not report: the memory limit may have ended it with the
+            // program (OOMKilled), or under gVisor the whole sandbox (137, OOMKilled unset):
+            // nothing else SIGKILLs a container rock didn't time out.
+            let inspected = container
+                .engine
+                .inspect_container(
+                    &container.id,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
+                .await
+                .ok();
+            let state = inspected.as_ref().and_then(|i| i.state.as_ref());
+            let oom = state.and_then(|s| s.oom_killed).unwrap_or(false);
+            if oom || state.and_then(|s| s.exit_code) == Some(137) {
+                output.killed_for_memory(started.elapsed().as_secs_f64());
+            }
+        }
+        let mut metadata = Map::new();
+        metadata.insert("provider".into(), json!("docker"));
+        metadata.insert("sandbox_id".into(), json!(short(&container.id)));
+        metadata.insert("image".into(), json!(self.image(request.language)));
+        if let Some(runtime) = &self.settings.runtime {
+            metadata.insert("runtime".into(), json!(runtime));
+        }
+        metadata.insert("memory_held_by".into(), json!("the container's cgroup"));
+        if let Some(env) = self.env_for(request.language) {
+            metadata.insert("runtime_env".into(), json!(env.dir));
+        }
+        output.finish("container", request, metadata)
+    }
+
+    /// The runtime env mounted into containers of `language`, if any.
+    fn env_for(&self, language: Language) -> Option<&HostRuntimeEnv> {
+        self.runtime_env
+            .as_ref()
+            .filter(|env| env.language == language)
+    }
+
     fn image(&self, language: Language) -> &str {
         match language {
             Language::Python => &self.settings.python_image,
@@ -376,35 +444,46 @@ impl DockerProvider {
         request: &ExecRequest,
         image: &str,
         runtime: &str,
+        purpose: &str,
     ) -> ContainerCreateBody {
         let s = &self.settings;
         let tmpfs_options = format!("rw,nosuid,nodev,size={}m,mode=1777", s.tmpfs_size_mb);
         let memory = i64::try_from(request.memory_bytes).unwrap_or(i64::MAX);
-        let command = vec![
-            match request.language {
-                Language::Python => "python3".to_string(),
-                Language::Nodejs => "node".to_string(),
-            },
-            launcher_path(request.language).to_string(),
+        let env = self.env_for(request.language);
+        let interpreter = match env {
+            Some(env) => env.interpreter.to_string_lossy().into_owned(),
+            None => interpreter_name(request.language).to_string(),
+        };
+        let command = vec![interpreter, launcher_path(request.language).to_string()];
+        let mut variables = vec![
+            "HOME=/work".to_string(),
+            "TMPDIR=/tmp".to_string(),
+            "LANG=C.UTF-8".to_string(),
         ];
+        // The env at the path it was made for (its scripts name their interpreter by
+        // that path), read-only, first on PATH.
+        let binds = env.map(|env| {
+            let dir = env.dir.to_string_lossy();
+            variables.push(format!(
+                "PATH={dir}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            ));
+            vec![format!("{dir}:{dir}:ro")]
+        });
         ContainerCreateBody {
             image: Some(image.to_string()),
             cmd: Some(command),
             user: Some("1000:1000".into()),
             working_dir: Some("/work".into()),
-            env: Some(vec![
-                "HOME=/work".into(),
-                "TMPDIR=/tmp".into(),
-                "LANG=C.UTF-8".into(),
-            ]),
+            env: Some(variables),
             attach_stdout: Some(true),
             attach_stderr: Some(true),
             tty: Some(false),
-            labels: Some(HashMap::from([(LABEL.to_string(), "run".to_string())])),
+            labels: Some(HashMap::from([(LABEL.to_string(), purpose.to_string())])),
             network_disabled: Some(!request.network),
             host_config: Some(HostConfig {
                 network_mode: Some(if request.network { "bridge" } else { "none" }.into()),
                 readonly_rootfs: Some(true),
+                binds,
                 // The one writable place: the launcher's run directory is made in it.
                 tmpfs: Some(HashMap::from([("/tmp".to_string(), tmpfs_options)])),
                 cap_drop: Some(vec!["ALL".into()]),
@@ -469,14 +548,20 @@ impl DockerProvider {
             .stderr(true)
             .stream(true)
             .build();
-        let mut attached = engine
-            .attach_container(id, Some(options))
-            .await
-            .map_err(|e| fail("attaching to", e))?;
-        engine
+        let mut attached = match engine.attach_container(id, Some(options)).await {
+            Ok(attached) => attached,
+            Err(e) => {
+                return Err(self
+                    .start_failed(container, language, "attaching to", e)
+                    .await)
+            }
+        };
+        if let Err(e) = engine
             .start_container(id, None::<bollard::query_parameters::StartContainerOptions>)
             .await
-            .map_err(|e| self.start_failed(id, e))?;
+        {
+            return Err(self.start_failed(container, language, "starting", e).await);
+        }
         let (mut seen_out, mut seen_err) = (0usize, 0usize);
         while let Some(piece) = attached.output.next().await {
             match piece.map_err(|e| fail("reading the output of", e))? {
@@ -491,11 +576,13 @@ impl DockerProvider {
                 LogOutput::StdIn { .. } => {}
             }
         }
-        let _ = engine
-            .wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>)
-            .next()
-            .await;
+        // The launcher's last line says how the program ended: the container's own end
+        // (the engine's cleanup, 0.1-0.4 s with Podman) is the removal's to wait for.
         if output.ended().is_none() {
+            let _ = engine
+                .wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>)
+                .next()
+                .await;
             // The attached stream can end before the last of the output (seen under gVisor):
             // the engine's log of the container has all of it.
             let options = LogsOptionsBuilder::default()
@@ -548,8 +635,39 @@ impl DockerProvider {
         }
     }
 
-    fn start_failed(&self, id: &str, err: bollard::errors::Error) -> ProviderError {
+    /// A container that could not start (Docker says so at the start, Podman already at
+    /// the attach): the interpreter missing from the image, the runtime, or else.
+    async fn start_failed(
+        &self,
+        container: &Container,
+        language: Language,
+        what: &str,
+        err: bollard::errors::Error,
+    ) -> ProviderError {
         let text = err.to_string();
+        let missing = text.contains("executable file not found")
+            || text.contains("no such file or directory")
+            // runsc says no more than "exit status 128": look for the interpreter.
+            || (self.env_for(language).is_none()
+                && self.lacks_interpreter(container, language).await);
+        if missing {
+            let image = self.image(language);
+            let message = match self.env_for(language) {
+                Some(env) => format!(
+                    "the runtime env's interpreter {} cannot run in image {image}: the env must be on the engine's machine, and the image must have the libraries it needs (glibc)",
+                    env.interpreter.display()
+                ),
+                None => format!(
+                    "image {image} has no `{}`: use an image that has it (providers.docker.{}_image), or bring one with --env and a runtime env",
+                    interpreter_name(language),
+                    language.name()
+                ),
+            };
+            return ProviderError::Interpreter {
+                message,
+                exit_code: 127,
+            };
+        }
         if let Some(runtime) = &self.settings.runtime {
             if text.contains(runtime.as_str())
                 && (text.contains("not found") || text.contains("no such"))
@@ -559,7 +677,47 @@ impl DockerProvider {
                 ));
             }
         }
-        ProviderError::Unavailable(format!("starting container {} failed: {text}", short(id)))
+        ProviderError::Unavailable(format!(
+            "{what} container {} failed: {text}",
+            short(&container.id)
+        ))
+    }
+
+    /// Whether the container's file system has no `python3`/`node` in any directory of
+    /// the image's PATH (false where the engine can't tell).
+    async fn lacks_interpreter(&self, container: &Container, language: Language) -> bool {
+        let engine = &container.engine;
+        let image = engine.inspect_image(self.image(language)).await.ok();
+        let path = image
+            .as_ref()
+            .and_then(|i| i.config.as_ref())
+            .and_then(|c| c.env.as_ref())
+            .and_then(|env| env.iter().find_map(|v| v.strip_prefix("PATH=")))
+            .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+            .to_string();
+        let name = interpreter_name(language);
+        for dir in path.split(':').filter(|d| d.starts_with('/')) {
+            let options = DownloadFromContainerOptionsBuilder::default()
+                .path(&format!("{}/{name}", dir.trim_end_matches('/')))
+                .build();
+            let mut archive = engine.download_from_container(&container.id, Some(options));
+            match archive.next().await {
+                Some(Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404,
+                    ..
+                })) => continue,
+                _ => return false,
+            }
+        }
+        true
+    }
+}
+
+/// The command that runs `language` in an image.
+fn interpreter_name(language: Language) -> &'static str {
+    match language {
+        Language::Python => "python3",
+        Language::Nodejs => "node",
     }
 }
 

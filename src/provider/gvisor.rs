@@ -144,7 +144,7 @@ impl Provider for GvisorProvider {
         .await
     }
 
-    fn runs_host_interpreters(&self) -> bool {
+    fn takes_host_runtime_envs(&self) -> bool {
         true
     }
 

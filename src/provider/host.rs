@@ -157,7 +157,7 @@ pub async fn create_instance(
     language: Language,
     context: &ProviderContext,
 ) -> Result<Instance, ProviderError> {
-    let command = context.interpreters.get(&language).cloned();
+    let command = context.interpreter(language);
     let cache_dir = context.cache_dir.clone();
     let interpreter =
         blocking(move || interpreter::discover(language, command.as_deref(), cache_dir.as_deref()))

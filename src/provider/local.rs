@@ -125,7 +125,7 @@ impl Provider for LocalProvider {
         .await
     }
 
-    fn runs_host_interpreters(&self) -> bool {
+    fn takes_host_runtime_envs(&self) -> bool {
         true
     }
 

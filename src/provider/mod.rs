@@ -38,6 +38,31 @@ pub struct ProviderContext {
     pub interpreters: BTreeMap<Language, String>,
     /// Where probes and downloads may be cached.
     pub cache_dir: Option<PathBuf>,
+    /// The runtime env of this machine `rock exec --env` chose.
+    pub runtime_env: Option<HostRuntimeEnv>,
+}
+
+/// A runtime env of this machine, handed to a provider that takes one.
+#[derive(Debug, Clone)]
+pub struct HostRuntimeEnv {
+    pub language: Language,
+    /// Its `runtime-env/` directory: the interpreter's prefix, packages included.
+    pub dir: PathBuf,
+    /// The interpreter in it, an absolute path.
+    pub interpreter: PathBuf,
+}
+
+impl ProviderContext {
+    /// The interpreter command for `language`: the runtime env's, else the configured one
+    /// (`None`: `python3`/`node` from PATH).
+    pub fn interpreter(&self, language: Language) -> Option<String> {
+        match &self.runtime_env {
+            Some(env) if env.language == language => {
+                Some(env.interpreter.to_string_lossy().into_owned())
+            }
+            _ => self.interpreters.get(&language).cloned(),
+        }
+    }
 }
 
 /// A sandbox handle a provider gave out; `state` is the provider's own.
@@ -178,9 +203,9 @@ pub trait Provider: Send + Sync {
 
     async fn destroy_instance(&self, instance: Instance) -> Result<(), ProviderError>;
 
-    /// Whether it runs this machine's interpreters (so that `rock exec --env` can hand it a
-    /// runtime env's); remote providers run their sandboxes' own.
-    fn runs_host_interpreters(&self) -> bool {
+    /// Whether `rock exec --env` can hand it a runtime env of this machine (through
+    /// `ProviderContext::runtime_env`); remote providers run their sandboxes' own.
+    fn takes_host_runtime_envs(&self) -> bool {
         false
     }
 

@@ -261,8 +261,18 @@ fn checked_config(
         None if resolved.is_node() => config_string("runtime_envs.npm_registry", context)?,
         None => None,
     };
+    // pip runs in the env's work dir: a wheel, archive or project named by a path from
+    // here would not be found there.
+    let pip = options
+        .pip
+        .iter()
+        .map(|spec| match std::fs::canonicalize(spec) {
+            Ok(path) if !remote && spec.contains('/') => path.to_string_lossy().into_owned(),
+            _ => spec.clone(),
+        })
+        .collect();
     Ok(EnvConfig {
-        pip: options.pip.clone(),
+        pip,
         requirements,
         pip_index_url,
         npm_registry,

@@ -53,6 +53,20 @@ impl Rock {
         cmd
     }
 
+    /// A rock command whose runtime envs come from the fixtures' mirrors.
+    pub fn cmd_with_mirrors(&self) -> assert_cmd::Command {
+        let mut cmd = self.cmd();
+        cmd.env(
+            "ROCK_PYTHON_MIRROR",
+            file_url(&fixtures().join("python-mirror")),
+        )
+        .env(
+            "ROCK_NODE_MIRROR",
+            file_url(&fixtures().join("node-mirror")),
+        );
+        cmd
+    }
+
     /// Runs `rock ARGS…` to its end.
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().expect("run rock")
@@ -112,6 +126,22 @@ impl Rock {
             &self.run_with_config(config, &["exec", "--json", "--lang", lang, "--code", code]),
         )
     }
+}
+
+/// The offline test fixtures: real, runnable runtime archives in mirrors laid out like the
+/// upstream ones, and a wheel (`scripts/fixtures` builds them).
+pub fn fixtures() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-fixtures");
+    assert!(
+        dir.join("node-mirror/v22.18.0/SHASUMS256.txt").is_file()
+            && dir.join("python-mirror/20251120/SHA256SUMS").is_file(),
+        "the test fixtures are missing: run scripts/fixtures (scripts/test runs it)"
+    );
+    dir
+}
+
+pub fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
 }
 
 pub fn parse_json(output: &Output) -> (Value, i32) {

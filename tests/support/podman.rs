@@ -3,7 +3,8 @@
 //! `--network=none` here, hence a wrapper), each on a socket of its own with a
 //! containers.conf that makes the runtime its default (Podman's Docker API runs every
 //! container under the default). The image is this machine's python3.11 and node
-//! (scripts/container-image), imported once.
+//! (scripts/container-image), imported once; the bare image has their libraries and no
+//! interpreter, for runtime envs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,6 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const IMAGE: &str = "localhost/rock-runtime:test";
+pub const BARE_IMAGE: &str = "localhost/rock-bare:test";
 
 pub struct Engine {
     pub socket: PathBuf,
@@ -26,8 +28,13 @@ impl Engine {
 
     /// The config that points rock's docker provider at this engine.
     pub fn config(&self) -> String {
+        self.config_with_image(IMAGE)
+    }
+
+    /// The config that runs both languages in `image`.
+    pub fn config_with_image(&self, image: &str) -> String {
         format!(
-            "[providers.docker]\nhost = \"{}\"\nruntime = \"{}\"\npython_image = \"{IMAGE}\"\nnodejs_image = \"{IMAGE}\"\n",
+            "[providers.docker]\nhost = \"{}\"\nruntime = \"{}\"\npython_image = \"{image}\"\nnodejs_image = \"{image}\"\n",
             self.host(),
             self.runtime
         )
@@ -148,29 +155,33 @@ fn start(runtime: &'static str) -> Engine {
     engine
 }
 
-/// Imports the test image unless the engine's storage has it.
+/// Imports the test images unless the engine's storage has them.
 fn ensure_image(engine: &Engine) {
     static IMPORTED: Mutex<bool> = Mutex::new(false);
     let mut imported = IMPORTED.lock().unwrap_or_else(|e| e.into_inner());
     if *imported {
         return;
     }
-    let exists = podman(engine)
-        .args(["image", "exists", IMAGE])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !exists {
+    for (image, flags) in [(IMAGE, &[][..]), (BARE_IMAGE, &["--bare"][..])] {
+        let exists = podman(engine)
+            .args(["image", "exists", image])
+            .status()
+            .is_ok_and(|s| s.success());
+        if exists {
+            continue;
+        }
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/container-image");
         let status = Command::new(script)
             .env(
                 "CONTAINERS_CONF",
                 engine.socket.with_file_name("containers.conf"),
             )
-            .arg(IMAGE)
+            .args(flags)
+            .arg(image)
             .stdout(Stdio::null())
             .status()
             .expect("run scripts/container-image");
-        assert!(status.success(), "scripts/container-image failed");
+        assert!(status.success(), "scripts/container-image {flags:?} failed");
     }
     *imported = true;
 }
