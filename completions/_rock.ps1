@@ -423,7 +423,7 @@ Register-ArgumentCompleter -Native -CommandName 'rock' -ScriptBlock {
         }
         'rock;serve' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on; without a token only a loopback address is allowed')
-            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'The provider whose sandboxes run the code')
+            [CompletionResult]::new('--sandbox', '--sandbox', [CompletionResultType]::ParameterName, 'The provider whose sandboxes run the code: local, gvisor or docker')
             [CompletionResult]::new('--pool', '--pool', [CompletionResultType]::ParameterName, 'Warm sandboxes to keep ready per language [default: serve.pool.python and serve.pool.nodejs in the config, 4 and 2]')
             [CompletionResult]::new('--max-concurrency', '--max-concurrency', [CompletionResultType]::ParameterName, 'Programs that may run at once [default: the number of CPUs]')
             [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'Requests that may wait for a free slot; beyond that they are refused as busy')

@@ -379,7 +379,7 @@ set edit:completion:arg-completer[rock] = {|@words|
         }
         &'rock;serve'= {
             cand --listen 'Address to listen on; without a token only a loopback address is allowed'
-            cand --sandbox 'The provider whose sandboxes run the code'
+            cand --sandbox 'The provider whose sandboxes run the code: local, gvisor or docker'
             cand --pool 'Warm sandboxes to keep ready per language [default: serve.pool.python and serve.pool.nodejs in the config, 4 and 2]'
             cand --max-concurrency 'Programs that may run at once [default: the number of CPUs]'
             cand --queue 'Requests that may wait for a free slot; beyond that they are refused as busy'

@@ -258,7 +258,7 @@ complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcom
 complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "edit" -d 'Open the config file in $VISUAL or $EDITOR, and keep the result only if it is valid'
 complete -c rock -n "__fish_rock_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rock -n "__fish_rock_using_subcommand serve" -l listen -d 'Address to listen on; without a token only a loopback address is allowed' -r
-complete -c rock -n "__fish_rock_using_subcommand serve" -l sandbox -d 'The provider whose sandboxes run the code' -r
+complete -c rock -n "__fish_rock_using_subcommand serve" -l sandbox -d 'The provider whose sandboxes run the code: local, gvisor or docker' -r
 complete -c rock -n "__fish_rock_using_subcommand serve" -l pool -d 'Warm sandboxes to keep ready per language [default: serve.pool.python and serve.pool.nodejs in the config, 4 and 2]' -r
 complete -c rock -n "__fish_rock_using_subcommand serve" -l max-concurrency -d 'Programs that may run at once [default: the number of CPUs]' -r
 complete -c rock -n "__fish_rock_using_subcommand serve" -l queue -d 'Requests that may wait for a free slot; beyond that they are refused as busy' -r

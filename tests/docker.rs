@@ -497,8 +497,14 @@ fn serve_runs_each_request_in_a_pooled_container_under_each_runtime() {
         command.arg("--config").arg(&config);
         let server = Server::start_with(command, &["--sandbox", "docker", "--pool", "1"]);
         // One created, not started, container per language.
+        let ready = || {
+            let (_, metrics) = server.raw("GET", "/metrics", "", &[]);
+            ["python", "nodejs"].iter().all(|language| {
+                metrics.contains(&format!("rock_pool_ready{{language=\"{language}\"}} 1"))
+            })
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
-        while containers(engine, "pool", "created") < 2 && Instant::now() < deadline {
+        while !ready() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));
         }
         assert_eq!(containers(engine, "pool", "created"), 2, "{runtime}");
@@ -548,4 +554,37 @@ fn serve_runs_each_request_in_a_pooled_container_under_each_runtime() {
         assert_eq!(server.stop(), Some(0), "{runtime}");
         assert_none_left(engine);
     }
+}
+
+#[test]
+fn an_engine_whose_default_is_gvisor_needs_no_runtime_setting() {
+    let _serial = podman::serial();
+    let rock = Rock::new();
+    let engine = podman::engine("runsc");
+    let config = format!(
+        "[providers.docker]\nhost = \"{}\"\npython_image = \"{}\"\nnodejs_image = \"{}\"\n",
+        engine.host(),
+        podman::IMAGE,
+        podman::IMAGE
+    );
+    // Node needs the pids limit made for gVisor's own threads: rock learns the runtime
+    // from the engine.
+    let out = rock.run_with_config(
+        &config,
+        &[
+            "exec",
+            "--json",
+            "--provider",
+            "docker",
+            "--lang",
+            "js",
+            "-c",
+            "function main() { return require('os').release(); }",
+        ],
+    );
+    let result: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON result: {}", stderr_of(&out)));
+    assert_eq!(result["result"]["value"], "4.4.0", "{result}");
+    assert_eq!(result["metadata"]["runtime"], "runsc", "{result}");
+    assert_none_left(engine);
 }

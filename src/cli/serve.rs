@@ -18,7 +18,7 @@ pub struct ServeArgs {
     /// Address to listen on; without a token only a loopback address is allowed
     #[arg(long, default_value = "127.0.0.1:9385", value_name = "ADDR")]
     pub listen: SocketAddr,
-    /// The provider whose sandboxes run the code
+    /// The provider whose sandboxes run the code: local, gvisor or docker
     #[arg(long, default_value = "local", value_name = "PROVIDER")]
     pub sandbox: String,
     /// Warm sandboxes to keep ready per language [default: serve.pool.python and

@@ -270,16 +270,56 @@ impl Provider for DockerProvider {
 
 impl DockerProvider {
     /// Creates a container for requests like `request`, labelled `rock=<purpose>`.
+    ///
+    /// The engine's runtime is checked once per process, while the container is created
+    /// (Podman takes a quarter of a second to answer what it runs): the container is made
+    /// for the runtime configured, else runc, and made again in the rare case that the
+    /// check finds gVisor where it was not expected (its pids limit differs). Nothing
+    /// starts before the check has passed.
     async fn create(
         &self,
         request: &ExecRequest,
         purpose: &str,
     ) -> Result<Instance, ProviderError> {
         let (engine, address) = self.engine()?;
-        let runtime = self
+        let expected = match self.runtime_checked.get() {
+            Some(checked) => checked.clone(),
+            None => self
+                .settings
+                .runtime
+                .clone()
+                .unwrap_or_else(|| "runc".into()),
+        };
+        let checked = self
             .runtime_checked
-            .get_or_try_init(|| self.verify_runtime(&engine, &address))
-            .await?;
+            .get_or_try_init(|| self.verify_runtime(&engine, &address));
+        let created = self.create_for(&engine, &address, request, &expected, purpose);
+        let (checked, created) = tokio::join!(checked, created);
+        let runtime = match checked {
+            Ok(runtime) if is_gvisor(runtime) == is_gvisor(&expected) => return created,
+            Ok(runtime) => runtime.clone(),
+            Err(err) => {
+                if let Ok(instance) = created {
+                    let _ = self.destroy_instance(instance).await;
+                }
+                return Err(err);
+            }
+        };
+        if let Ok(instance) = created {
+            let _ = self.destroy_instance(instance).await;
+        }
+        self.create_for(&engine, &address, request, &runtime, purpose)
+            .await
+    }
+
+    async fn create_for(
+        &self,
+        engine: &Docker,
+        address: &str,
+        request: &ExecRequest,
+        runtime: &str,
+        purpose: &str,
+    ) -> Result<Instance, ProviderError> {
         let image = self.image(request.language);
         let body = self.container_body(request, image, runtime, purpose);
         let options = CreateContainerOptionsBuilder::default()
@@ -288,7 +328,8 @@ impl DockerProvider {
         let created = engine
             .create_container(Some(options), body)
             .await
-            .map_err(|e| self.create_failed(&address, image, e))?;
+            .map_err(|e| self.create_failed(address, image, e))?;
+        let engine = engine.clone();
         Ok(Instance {
             id: created.id.clone(),
             language: request.language,
@@ -348,7 +389,7 @@ impl DockerProvider {
         metadata.insert("provider".into(), json!("docker"));
         metadata.insert("sandbox_id".into(), json!(short(&container.id)));
         metadata.insert("image".into(), json!(self.image(request.language)));
-        if let Some(runtime) = &self.settings.runtime {
+        if let Some(runtime) = self.runtime_checked.get() {
             metadata.insert("runtime".into(), json!(runtime));
         }
         metadata.insert("memory_held_by".into(), json!("the container's cgroup"));
@@ -423,6 +464,9 @@ impl DockerProvider {
         if !known {
             return Err(runtime_missing(runtime, address));
         }
+        if *runtime == default {
+            return Ok(default);
+        }
         let podman = engine
             .version()
             .await
@@ -431,7 +475,7 @@ impl DockerProvider {
             .unwrap_or_default()
             .iter()
             .any(|c| c.name.contains("Podman"));
-        if podman && *runtime != default {
+        if podman {
             return Err(ProviderError::Unavailable(format!(
                 "Podman at {address} runs every container of its Docker-compatible API under its default runtime ({default}), not {runtime}: start a Podman service whose containers.conf says `runtime = \"{runtime}\"` under [engine], or unset providers.docker.runtime"
             )));
@@ -492,7 +536,7 @@ impl DockerProvider {
                 memory_swap: Some(memory),
                 // gVisor's own threads count in the container's pids cgroup: there the
                 // program's processes are bounded by RLIMIT_NPROC, which gVisor enforces.
-                pids_limit: Some(if runtime.contains("runsc") {
+                pids_limit: Some(if is_gvisor(runtime) {
                     GVISOR_PIDS
                 } else {
                     s.max_processes
@@ -711,6 +755,10 @@ impl DockerProvider {
         }
         true
     }
+}
+
+fn is_gvisor(runtime: &str) -> bool {
+    runtime.contains("runsc")
 }
 
 /// The command that runs `language` in an image.

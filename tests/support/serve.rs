@@ -140,7 +140,19 @@ fn wait(child: &mut Child) -> Option<i32> {
 }
 
 impl Drop for Server {
+    /// A server a failed test leaves gets SIGTERM first, so that it removes what it made
+    /// (a docker pool's containers), and SIGKILL if it takes long.
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+            let started = std::time::Instant::now();
+            while started.elapsed() < Duration::from_secs(10) {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
