@@ -25,6 +25,7 @@ import threading
 import time
 
 import benchdoc
+from benchdoc import percentile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROCK = os.path.join(ROOT, "target", "release", "rock")
@@ -36,11 +37,6 @@ CODE = {
     "nodejs": "function main(args) { return { message: 'Hello ' + args.name + '!' }; }\n",
 }
 EXPECTED = {"message": "Hello World!"}
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def start_engine(work, runtime):

@@ -24,6 +24,7 @@ import threading
 import time
 
 import benchdoc
+from benchdoc import percentile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROCK = os.path.join(ROOT, "target", "release", "rock")
@@ -37,13 +38,6 @@ EXAMPLES = {"python": "examples/hello.py", "nodejs": "examples/hello.js"}
 EXPECTED = {"message": "Hello World"}
 # A pause the pool refills within: the latency of a warm sandbox, not of making one.
 PAUSE = 0.05
-
-
-def percentile(sorted_values, p):
-    if not sorted_values:
-        return float("nan")
-    index = min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))
-    return sorted_values[index]
 
 
 def request_body(language):

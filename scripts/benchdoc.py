@@ -1,5 +1,6 @@
-"""Writes a benchmark's section into docs/benchmarks.md, between its start and end markers
-(the section includes them), replacing what was there or appending it."""
+"""What the benchmark scripts share: the nearest-rank percentile, and writing a benchmark's
+section into docs/benchmarks.md between its start and end markers (the section includes
+them), replacing what was there or appending it."""
 
 import os
 
@@ -17,3 +18,11 @@ def write_section(start, end, section):
         text = text.rstrip() + "\n\n" + section + "\n"
     with open(DOC, "w") as f:
         f.write(text)
+
+
+def percentile(values, p):
+    """The nearest-rank `p`th percentile of `values` (NaN for none)."""
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]

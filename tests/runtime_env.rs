@@ -332,6 +332,30 @@ fn pip_packages_are_visible_inside_rock_exec() {
         .output()
         .unwrap();
     assert_eq!(ok(output), "hello from a wheel\n");
+    // A provider that runs its sandboxes' own interpreters can't take it.
+    let output = rock
+        .cmd()
+        .args([
+            "exec",
+            "--provider",
+            "e2b",
+            "--env",
+            "relative",
+            "-l",
+            "py",
+            "-c",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(125));
+    assert!(
+        stderr_of(&output).starts_with(
+            "error: --env runs a runtime env of this machine, which provider e2b can't use"
+        ),
+        "{}",
+        stderr_of(&output)
+    );
     // The host's interpreter doesn't have it: the sandbox really used the env's.
     let output = rock
         .cmd()

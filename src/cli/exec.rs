@@ -80,13 +80,14 @@ pub fn run(args: ExecArgs, context: &Context) -> Result<i32, Failure> {
     let table = context.config.provider_table(entry.name, &process_env)?;
     let mut provider_context = context.provider_context()?;
     if let Some(key) = &args.env {
+        let env = host_runtime_env(key, request.language, context)?;
         if !entry.make().takes_host_runtime_envs() {
             return Err(Failure::rock(format!(
                 "--env runs a runtime env of this machine, which provider {} can't use: run the code with `rock env run ENV -- …` for an env made with --provider, or use the local, gvisor or docker provider",
                 entry.name
             )));
         }
-        provider_context.runtime_env = Some(host_runtime_env(key, request.language, context)?);
+        provider_context.runtime_env = Some(env);
     }
     let provider = provider::build(entry.name, &table, &provider_context)?;
 

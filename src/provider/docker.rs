@@ -6,9 +6,11 @@
 //! root, a size-limited tmpfs /tmp where the program runs, uid 1000, no capabilities,
 //! no-new-privileges, memory with swap off, pids and CPU limits), attaches to it, starts it,
 //! having copied rock's launcher (harness, code and arguments inside) into its own layer
-//! with the archive API; the container's command runs it. No host path is mounted. The output streams
-//! back, the launcher's marker lines give the result and how the program ended, and the
-//! container is removed, also after an error, a timeout or Ctrl-C.
+//! with the archive API; the container's command runs it. The one host path ever mounted
+//! is a runtime env's directory, read-only, for `rock exec --env`. The output streams back,
+//! the launcher's marker lines give the result and how the program ended, and the
+//! container is removed, also after an error, a timeout or Ctrl-C. `rock serve` keeps
+//! containers created ahead (`prepare_instance`), each started for one request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -534,8 +536,9 @@ impl DockerProvider {
                 security_opt: Some(vec!["no-new-privileges".into()]),
                 memory: Some(memory),
                 memory_swap: Some(memory),
-                // gVisor's own threads count in the container's pids cgroup: there the
-                // program's processes are bounded by RLIMIT_NPROC, which gVisor enforces.
+                // gVisor's own threads count in the container's pids cgroup: there memory
+                // and time bound the program's processes (gVisor 20221219 ignores
+                // RLIMIT_NPROC).
                 pids_limit: Some(if is_gvisor(runtime) {
                     GVISOR_PIDS
                 } else {
