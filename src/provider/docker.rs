@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bollard::container::LogOutput;
-use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
+use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, CreateContainerOptionsBuilder,
     DownloadFromContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -537,26 +537,18 @@ impl DockerProvider {
                 memory: Some(memory),
                 memory_swap: Some(memory),
                 // gVisor's own threads count in the container's pids cgroup: there memory
-                // and time bound the program's processes (gVisor 20221219 ignores
-                // RLIMIT_NPROC).
+                // and time bound the program's processes.
                 pids_limit: Some(if is_gvisor(runtime) {
                     GVISOR_PIDS
                 } else {
                     s.max_processes
                 }),
                 nano_cpus: Some((s.cpus * 1e9) as i64),
-                ulimits: Some(vec![
-                    ResourcesUlimits {
-                        name: Some("nofile".into()),
-                        soft: Some(256),
-                        hard: Some(256),
-                    },
-                    ResourcesUlimits {
-                        name: Some("nproc".into()),
-                        soft: Some(s.max_processes),
-                        hard: Some(s.max_processes),
-                    },
-                ]),
+                // No ulimits: RLIMIT_NPROC would count every process of uid 1000 on the
+                // host (no user namespace), so a host user 1000 with 64 processes would
+                // stop the interpreter from starting; and Podman 4.3 adds an RLIMIT_NPROC of
+                // 1048576 to any list without one, which runc can't set under a lower hard
+                // limit. Open files are the engine's default, processes the pids limit's.
                 runtime: s.runtime.clone(),
                 ..Default::default()
             }),
