@@ -178,6 +178,6 @@ fn serve_names_the_providers_it_can_use() {
     assert_eq!(output.status.code(), Some(125));
     assert_one_sentence(
         &stderr_of(&output),
-        "--sandbox must be local, gvisor or docker: the providers whose sandboxes rock serve keeps warm, not aliyun",
+        "--sandbox must be local, gvisor or docker, whose sandboxes run on this machine or its container engine, not aliyun",
     );
 }

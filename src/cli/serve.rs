@@ -79,7 +79,7 @@ pub fn run(args: ServeArgs, context: &Context) -> Result<i32, Failure> {
     let entry = provider::lookup(&args.sandbox)?;
     if !matches!(entry.name, "local" | "gvisor" | "docker") {
         return Err(Failure::rock(format!(
-            "--sandbox must be local, gvisor or docker: the providers whose sandboxes rock serve keeps warm, not {}",
+            "--sandbox must be local, gvisor or docker, whose sandboxes run on this machine or its container engine, not {}",
             entry.name
         )));
     }
