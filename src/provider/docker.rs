@@ -151,7 +151,6 @@ impl Provider for DockerProvider {
         config: &toml::Table,
         context: &ProviderContext,
     ) -> Result<(), ConfigError> {
-        self.validate_config(config)?;
         self.runtime_env = context.runtime_env.clone();
         let text = |key: &str| schema::text_setting(config, key);
         let number = |key: &str| schema::integer_setting(config, key);

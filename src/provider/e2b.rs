@@ -121,7 +121,6 @@ impl Provider for E2bProvider {
         config: &toml::Table,
         _context: &ProviderContext,
     ) -> Result<(), ConfigError> {
-        self.validate_config(config)?;
         let text = |key: &str| schema::text_setting(config, key);
         let s = &mut self.settings;
         s.api_key = text("api_key");
@@ -138,10 +137,7 @@ impl Provider for E2bProvider {
         if let Some(template) = text("template") {
             s.template = template;
         }
-        if let Some(seconds) = config
-            .get("request_timeout")
-            .and_then(toml::Value::as_integer)
-        {
+        if let Some(seconds) = schema::integer_setting(config, "request_timeout") {
             s.request_timeout = Duration::from_secs(seconds as u64);
         }
         if let Some(seconds) = schema::integer_setting(config, "env_lifetime") {

@@ -92,7 +92,6 @@ impl Provider for ExecutorProvider {
         config: &toml::Table,
         _context: &ProviderContext,
     ) -> Result<(), ConfigError> {
-        self.validate_config(config)?;
         let s = &mut self.settings;
         if let Some(endpoint) = config.get("endpoint").and_then(toml::Value::as_str) {
             let endpoint = endpoint.trim_end_matches('/');

@@ -93,7 +93,6 @@ impl Provider for GvisorProvider {
         config: &toml::Table,
         context: &ProviderContext,
     ) -> Result<(), ConfigError> {
-        self.validate_config(config)?;
         let s = &mut self.settings;
         s.context = context.clone();
         s.limits.apply(config);

@@ -142,7 +142,6 @@ impl Provider for RockProvider {
         config: &toml::Table,
         _context: &ProviderContext,
     ) -> Result<(), ConfigError> {
-        self.validate_config(config)?;
         let text = |key: &str| schema::text_setting(config, key);
         let number = |key: &str| schema::integer_setting(config, key);
         let s = &mut self.settings;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use super::catalog::{self, Installer, Resolved};
 use super::download::{DownloadError, Downloads};
 use super::progress::Progress;
-use super::registry::{self, EnvConfig, EnvRecord, Registry, Status};
+use super::registry::{self, EnvConfig, EnvRecord, Registry, RemoteEnv, Status};
 use super::shell;
 use super::store::{self, StoreError};
 use crate::config::{Config, Env};
@@ -104,16 +104,17 @@ fn output_tail(output: &str) -> String {
     format!("; its output:\n{}", tail.join("\n"))
 }
 
-/// Creates an env; on any failure, nothing of it is left.
-pub fn create(options: &CreateOptions, context: &Context) -> Result<EnvRecord, EnvError> {
-    let (resolved, config) = checked(options, context, false)?;
-
+/// Makes the work dir of a new env and saves its record, `installing` by this rock;
+/// `remote` says where it will live, given its id, when a provider's sandbox holds it.
+pub(super) fn start_record(
+    options: &CreateOptions,
+    context: &Context,
+    resolved: &Resolved,
+    config: EnvConfig,
+    remote: impl FnOnce(&str) -> Option<RemoteEnv>,
+) -> Result<EnvRecord, EnvError> {
     let id = context.registry.new_id();
-    let dir = context
-        .registry
-        .work_dir(&resolved.type_name, &resolved.version, &id);
-    let mut record = EnvRecord {
-        id,
+    let record = EnvRecord {
         name: options.name.clone(),
         type_name: resolved.type_name.clone(),
         version: resolved.version.clone(),
@@ -122,14 +123,24 @@ pub fn create(options: &CreateOptions, context: &Context) -> Result<EnvRecord, E
         status: Status::Installing,
         installed_from: String::new(),
         symlinks: Vec::new(),
-        remote: None,
+        remote: remote(&id),
         pid: Some(std::process::id()),
-        dir,
+        dir: context
+            .registry
+            .work_dir(&resolved.type_name, &resolved.version, &id),
+        id,
     };
     std::fs::create_dir_all(&record.dir)
         .and_then(|()| context.registry.save(&record))
         .map_err(|e| EnvError::Io(format!("cannot create {}: {e}", record.dir.display())))?;
+    Ok(record)
+}
 
+/// Creates an env; on any failure, nothing of it is left.
+pub fn create(options: &CreateOptions, context: &Context) -> Result<EnvRecord, EnvError> {
+    let (resolved, config) = checked(options, context, false)?;
+
+    let mut record = start_record(options, context, &resolved, config, |_| None)?;
     let deadline = Instant::now() + Duration::from_secs_f64(record.config.install_timeout);
     match install(&mut record, &resolved, context, deadline) {
         Ok(()) => {

@@ -12,8 +12,8 @@ use base64::Engine;
 
 use super::catalog::{self, Installer, Resolved};
 use super::download::join;
-use super::install::{checked, config_string, Context, EnvError};
-use super::registry::{self, EnvRecord, RemoteEnv, Status};
+use super::install::{checked, config_string, start_record, Context, EnvError};
+use super::registry::{EnvRecord, RemoteEnv, Status};
 use super::shell::{self, quote};
 use super::CreateOptions;
 use crate::provider::{CommandRequest, KeptSandboxes, ProviderError};
@@ -46,18 +46,8 @@ pub fn create(
             "runtime_envs.remote_root must be an absolute path in the sandbox, got `{root}`"
         )));
     }
-    let id = context.registry.new_id();
-    let mut record = EnvRecord {
-        id: id.clone(),
-        name: options.name.clone(),
-        type_name: resolved.type_name.clone(),
-        version: resolved.version.clone(),
-        config,
-        created: registry::now_rfc3339(),
-        status: Status::Installing,
-        installed_from: String::new(),
-        symlinks: Vec::new(),
-        remote: Some(RemoteEnv {
+    let mut record = start_record(options, context, &resolved, config, |id| {
+        Some(RemoteEnv {
             provider: provider_name.to_string(),
             sandbox: serde_json::Value::Null,
             work_dir: format!(
@@ -66,15 +56,8 @@ pub fn create(
                 resolved.type_name,
                 resolved.version
             ),
-        }),
-        pid: Some(std::process::id()),
-        dir: context
-            .registry
-            .work_dir(&resolved.type_name, &resolved.version, &id),
-    };
-    std::fs::create_dir_all(&record.dir)
-        .and_then(|()| context.registry.save(&record))
-        .map_err(|e| EnvError::Io(format!("cannot create {}: {e}", record.dir.display())))?;
+        })
+    })?;
 
     let timeout = record.config.install_timeout;
     let deadline = Instant::now() + Duration::from_secs_f64(timeout);

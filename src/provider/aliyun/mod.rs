@@ -111,7 +111,6 @@ impl Provider for AliyunProvider {
         config: &toml::Table,
         _context: &ProviderContext,
     ) -> Result<(), ConfigError> {
-        self.validate_config(config)?;
         let text = |key: &str| schema::text_setting(config, key);
         let number = |key: &str| schema::integer_setting(config, key);
         let region = text("region").unwrap_or_else(|| "cn-hangzhou".into());
