@@ -116,7 +116,7 @@ def pooled(config, provider, language, runs):
     connection = http.client.HTTPConnection(host, int(port), timeout=120)
     body = json.dumps({"code_b64": base64.b64encode(CODE[language].encode()).decode(),
                        "language": language, "arguments": {"name": "World"}})
-    latencies, errors, cold_runs = [], [], 0
+    latencies, errors = [], []
     for _ in range(runs + 1):
         deadline = time.time() + 30
         while pool_ready(connection, language) < 1 and time.time() < deadline:
@@ -130,10 +130,9 @@ def pooled(config, provider, language, runs):
     connection.request("GET", "/metrics")
     metrics = connection.getresponse().read().decode()
     warm = next(int(l.split()[1]) for l in metrics.splitlines() if l.startswith("rock_warm_runs_total "))
-    cold_runs = runs + 1 - warm
     server.terminate()
     server.wait(timeout=60)
-    return {"latencies": latencies[1:], "errors": errors, "not_warm": cold_runs}
+    return {"latencies": latencies[1:], "errors": errors, "not_warm": runs + 1 - warm}
 
 
 def main():
