@@ -2,7 +2,8 @@
 """Benchmark `rock exec` of a hello main() against the same harness run directly by the
 same interpreter (no sandbox), interleaved in one run, and write the ratios and rock's own
 peak RSS to docs/benchmarks.md. Also times the local provider without seccomp and
-Landlock, and the gvisor provider when runsc runs here.
+Landlock, bubblewrap (a peer) when bwrap is installed, and the gvisor provider when runsc
+runs here.
 
 Usage: python3 scripts/bench_exec.py [--runs N]
 Builds rock in release mode; needs python3 and node.
@@ -117,6 +118,11 @@ def main():
     if not gvisor:
         print("gvisor rows left out: " + probe.stderr.strip())
 
+    # A peer in the same rounds: bubblewrap, the smallest namespace sandbox in common use.
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        print("bubblewrap rows left out: no bwrap on PATH (apt-get install bubblewrap)")
+
     commands, names = [], []
     for lang, spec in LANGS.items():
         interpreter = interpreters[lang]
@@ -128,6 +134,15 @@ def main():
         plain = f"{ROCK} --config {plain_config} exec -q --args name=World {example}"
         commands += [direct, sandboxed, plain]
         names += [f"{lang} direct", f"{lang} rock exec", f"{lang} rock exec, plain"]
+        if bwrap:
+            # All of bwrap's namespaces (user, pid, net with loopback, ipc, uts, cgroup), the
+            # host's / read-only, fresh /dev, /proc and /tmp; the work dir (arguments file)
+            # bound back over the new /tmp.
+            commands.append(
+                f"{bwrap} --unshare-all --die-with-parent --new-session --ro-bind / / --dev /dev "
+                f"--proc /proc --tmpfs /tmp --ro-bind {work} {work} {direct}"
+            )
+            names.append(f"{lang} bwrap")
         if gvisor:
             commands.append(f"{ROCK} --config {config} exec -q --provider gvisor --args name=World {example}")
             names.append(f"{lang} rock exec, gvisor")
@@ -171,6 +186,29 @@ def main():
         "|---|---|---|---|---|---|",
         *gvisor_rows,
     ] if gvisor else ["", "The gvisor provider was not timed: runsc could not run on this machine."]
+    bwrap_rows = []
+    for lang in LANGS if bwrap else []:
+        direct, peer, rock = (results[f"{lang} {k}"] for k in ("direct", "bwrap", "rock exec"))
+        bwrap_rows.append(
+            f"| {lang} | {direct['median'] * 1000:.1f} | {peer['median'] * 1000:.1f} | "
+            f"{rock['median'] * 1000:.1f} | {(peer['median'] - direct['median']) * 1000:.1f} | "
+            f"{(rock['median'] - direct['median']) * 1000:.1f} | {peer['median'] / direct['median']:.2f} | "
+            f"{rock['median'] / direct['median']:.2f} |"
+        )
+    bwrap_version = (
+        subprocess.run([bwrap, "--version"], capture_output=True, text=True).stdout.split()[-1] if bwrap else ""
+    )
+    bwrap_section = [
+        "",
+        f"A peer in the same rounds: bubblewrap {bwrap_version} running the direct command with all its",
+        "namespaces (`--unshare-all`: user, pid, network with loopback, ipc, uts, cgroup), the host's `/`",
+        "bound read-only and fresh `/dev`, `/proc` and `/tmp`. It sets no seccomp filter, no Landlock",
+        "ruleset, no cgroup and no rlimits (medians, ms; overheads over direct; ratios to direct):",
+        "",
+        "| language | direct | bwrap | rock exec | bwrap overhead | rock overhead | bwrap ratio | rock ratio |",
+        "|---|---|---|---|---|---|---|---|",
+        *bwrap_rows,
+    ] if bwrap else ["", "bubblewrap was not timed: no `bwrap` on PATH."]
     setups, held = [], "?"
     for _ in range(20):
         run = subprocess.run([ROCK, "--config", config, "exec", "--json", "-l", "py", "-c", "1"],
@@ -215,6 +253,7 @@ def main():
             "| language | plain namespaces | seccomp + landlock (default) | difference |",
             "|---|---|---|---|",
             *filter_rows,
+            *bwrap_section,
             *gvisor_section,
             "",
             f"Of rock's overhead, {setup_ms:.1f} ms (median of 20 runs, `metadata.sandbox_setup_time`) is the",

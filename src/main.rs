@@ -1,4 +1,20 @@
-fn main() {
+// std's start-up (`lang_start`) reads /proc/self/maps to place the main thread's stack
+// guard before `main`; for `rock exec` that read sits before the sandbox helper is
+// forked, so rock starts from a C `main` instead. What `lang_start` would set up and rock
+// relies on, it sets up itself: SIGPIPE ignored (see `cli::output`). (A test build keeps
+// libtest's own `main`.)
+#![cfg_attr(not(test), no_main)]
+
+#[cfg(not(test))]
+#[no_mangle]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    // SAFETY: single-threaded; a write to a closed pipe then fails with EPIPE instead of
+    // killing rock.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    // glibc hands std the arguments before `main` (an init_array hook): args_os works.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // The sandbox helper is rock itself, re-executed: handled before any parsing.
     if args.get(1).map(|a| a.as_os_str())
@@ -16,6 +32,7 @@ fn main() {
 }
 
 /// The first argument that is neither a flag nor a global flag's value.
+#[cfg_attr(test, allow(dead_code))]
 fn subcommand(args: &[std::ffi::OsString]) -> Option<&str> {
     let mut rest = args.iter().skip(1).filter_map(|a| a.to_str());
     while let Some(arg) = rest.next() {

@@ -321,11 +321,19 @@ pub fn provider_keys(name: &str) -> Vec<KeySpec> {
 /// Every fixed key: the built-in sections and every provider's fields (custom runtime
 /// types, whose names are the user's, are not listed).
 pub fn all() -> Vec<KeySpec> {
-    let mut keys = builtin();
-    for entry in PROVIDERS {
-        keys.extend(provider_keys(entry.name));
-    }
-    keys
+    fixed().to_vec()
+}
+
+/// [`all`], built once: every command looks keys up several times.
+fn fixed() -> &'static [KeySpec] {
+    static FIXED: std::sync::OnceLock<Vec<KeySpec>> = std::sync::OnceLock::new();
+    FIXED.get_or_init(|| {
+        let mut keys = builtin();
+        for entry in PROVIDERS {
+            keys.extend(provider_keys(entry.name));
+        }
+        keys
+    })
 }
 
 /// The known sections a key may name as a whole (for `unset`).
@@ -389,7 +397,7 @@ pub fn lookup(key: &str) -> Result<KeySpec, KeyError> {
         let fields = custom_type_fields(name);
         return find(key, &fields);
     }
-    find(key, &all())
+    find(key, fixed())
 }
 
 fn find(key: &str, candidates: &[KeySpec]) -> Result<KeySpec, KeyError> {

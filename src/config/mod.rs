@@ -254,17 +254,17 @@ fn walk(table: &toml::Table, prefix: &str, problems: &mut Vec<String>) {
         } else {
             format!("{prefix}.{name}")
         };
+        // A section is walked into before any lookup, which would look for the nearest key.
+        if let Some(section) = value.as_table().filter(|_| keys::is_section(&key)) {
+            walk(section, &key, problems);
+            continue;
+        }
         match keys::lookup(&key) {
             Ok(spec) => {
                 if let Err(reason) = keys::check(&spec, value) {
                     problems.push(reason);
                 }
             }
-            Err(_) if value.is_table() && keys::is_section(&key) => walk(
-                value.as_table().unwrap_or(&toml::Table::new()),
-                &key,
-                problems,
-            ),
             Err(err) => problems.push(err.to_string()),
         }
     }
