@@ -3,6 +3,7 @@
 //! single-threaded (`prefork`). A forked helper skips an exec and makes its namespaces
 //! while rock reads its config and finds the interpreter.
 
+use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
@@ -27,9 +28,9 @@ pub(crate) struct Helper {
     pub stderr: OwnedFd,
     pub result: OwnedFd,
     pub gate: OwnedFd,
-    /// For a pre-forked helper: the outcome of the thread that answers its `Unshared` with
-    /// the id maps.
-    pub mapping: Option<std::sync::mpsc::Receiver<Result<(), String>>>,
+    /// A pre-forked helper was made in its user namespace, whose id maps rock wrote
+    /// already; a spawned one makes its namespaces and waits for them.
+    pub mapped: bool,
 }
 
 /// Both ends of every channel; the child's ends go to fds 0–5 of the helper.
@@ -76,7 +77,7 @@ impl Channels {
             stderr,
             result,
             gate,
-            mapping: None,
+            mapped: false,
         }
     }
 }
@@ -133,7 +134,18 @@ pub(crate) fn spawn(path: &Path, with_stdin: bool, network: bool) -> Result<Help
 
 static PREFORKED: Mutex<Option<Helper>> = Mutex::new(None);
 
+/// The namespaces a pre-forked helper is made in. Its pid namespace comes later: the helper
+/// itself stays outside it, and the init it forks is its pid 1.
+const PREFORK_NAMESPACES: libc::c_int =
+    libc::CLONE_NEWUSER | libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS;
+
 /// Forks the helper now, for the next `sandbox::run` in this process to use.
+///
+/// The child is made in its own user, mount, ipc and uts namespaces (clone), and rock writes
+/// its id maps at once, from here: the helper can build the root as soon as it runs, with
+/// no round trip through a thread of rock that would have to wait for a CPU of its own.
+/// Anything that fails here leaves no helper, and the run starts one the usual way, which
+/// says what went wrong.
 ///
 /// # Safety
 /// The process must be single-threaded: the child goes on running Rust code.
@@ -142,7 +154,13 @@ pub unsafe fn prefork() {
         return;
     };
     let child: [i32; 6] = std::array::from_fn(|i| channels.child[i].as_raw_fd());
-    match libc::fork() {
+    // A fork with namespace flags: no stack or callback, the child returns here with 0.
+    // glibc's own fork can't take the flags; what it would reset (atfork handlers, the
+    // locks of other threads) doesn't exist in a single-threaded process, and glibc's raise
+    // and abort ask the kernel for the caller's tid rather than trust the copied one.
+    let flags = (PREFORK_NAMESPACES | libc::SIGCHLD) as libc::c_ulong;
+    let pid = libc::syscall(libc::SYS_clone, flags, 0usize, 0usize, 0usize, 0usize) as i32;
+    match pid {
         -1 => {}
         0 => {
             let parent = libc::getppid();
@@ -153,18 +171,18 @@ pub unsafe fn prefork() {
             libc::syscall(libc::SYS_close_range, 6u32, u32::MAX, 0u32);
             forget_environment();
             // Most runs have no network; one that has gets a spawned helper instead.
-            init::run_helper(false);
+            init::run_helper(false, true);
         }
         pid => {
             let mut helper = channels.into_helper(pid, true);
-            // The id maps need rock (the parent namespace); writing them from a thread lets
-            // the helper build the root while rock goes on with its own start-up.
-            if let Ok(control) = helper.control.try_clone() {
-                // A channel rather than a join: the thread's exit can take longer than its work.
-                let (done, mapped) = std::sync::mpsc::sync_channel(1);
-                std::thread::spawn(move || done.send(map_when_unshared(control, pid)));
-                helper.mapping = Some(mapped);
+            let mapped = super::write_id_maps(pid).is_ok()
+                && helper.control.write_all(super::spec::MAPPED).is_ok();
+            if !mapped {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, std::ptr::null_mut(), 0);
+                return;
             }
+            helper.mapped = true;
             if let Ok(mut slot) = PREFORKED.lock() {
                 *slot = Some(helper);
             }
@@ -172,8 +190,8 @@ pub unsafe fn prefork() {
     }
 }
 
-/// Waits for the helper's first event and answers `Unshared` with the id maps. The line
-/// that says they are in goes with the request, in one write.
+/// Waits for a spawned helper's first event and answers `Unshared` with the id maps and
+/// the line that says they are in: the helper builds the request-independent root from there.
 pub(crate) fn map_when_unshared(mut control: UnixStream, pid: i32) -> Result<(), String> {
     // Unbuffered: nothing after this line may be taken from the run's event loop.
     let line = init::read_line_unbuffered(&mut control)
@@ -181,7 +199,9 @@ pub(crate) fn map_when_unshared(mut control: UnixStream, pid: i32) -> Result<(),
     match serde_json::from_slice::<InitEvent>(&line) {
         Ok(InitEvent::Unshared) => {
             super::write_id_maps(pid)?;
-            Ok(())
+            control
+                .write_all(super::spec::MAPPED)
+                .map_err(|e| format!("cannot reach the sandbox helper: {e}"))
         }
         Ok(InitEvent::SetupError { message }) => Err(message),
         _ => Err("the sandbox helper answered out of turn".into()),

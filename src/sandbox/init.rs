@@ -45,7 +45,7 @@ pub const GATE_FD: i32 = 5;
 pub fn main() -> ! {
     set_cloexec(CONTROL_FD);
     let network = std::env::args().any(|a| a == NETWORK_ARG);
-    run_helper(network)
+    run_helper(network, false)
 }
 
 /// The helper's argument for a run that shares the host's network.
@@ -53,30 +53,38 @@ pub const NETWORK_ARG: &str = "--network";
 
 /// The helper's work, with its fds in place (0–2 the program's stdio, 3 control, 4 result,
 /// 5 gate): from `main` after an exec, or straight after `sandbox::prefork`'s fork.
-pub(crate) fn run_helper(network: bool) -> ! {
+/// `made_in_namespaces`: the helper was made in its user, mount, ipc and uts namespaces,
+/// with its id maps written (a pre-forked helper); it makes only the pid namespace.
+pub(crate) fn run_helper(network: bool, made_in_namespaces: bool) -> ! {
     // SAFETY: fd 3 is the control socket the parent passed; nothing else owns it.
     let control = unsafe { UnixStream::from_raw_fd(CONTROL_FD) };
-    let code = helper(control, network).unwrap_or(1);
+    let code = helper(control, network, made_in_namespaces).unwrap_or(1);
     unsafe { libc::_exit(code) }
 }
 
-fn helper(control: UnixStream, network: bool) -> Result<i32, ()> {
+fn helper(control: UnixStream, network: bool, made_in_namespaces: bool) -> Result<i32, ()> {
     let mut reporter = Reporter(control.try_clone().map_err(|_| ())?);
 
-    // The namespaces first, before the request is known: a pre-forked helper gets this
-    // done while rock still reads its config.
-    let flags = CloneFlags::CLONE_NEWUSER
-        | CloneFlags::CLONE_NEWNS
-        | CloneFlags::CLONE_NEWPID
-        | CloneFlags::CLONE_NEWIPC
-        | CloneFlags::CLONE_NEWUTS;
+    // The namespaces first, before the request is known: a pre-forked helper was made in
+    // all but the pid namespace while rock started.
+    let flags = if made_in_namespaces {
+        CloneFlags::CLONE_NEWPID
+    } else {
+        CloneFlags::CLONE_NEWUSER
+            | CloneFlags::CLONE_NEWNS
+            | CloneFlags::CLONE_NEWPID
+            | CloneFlags::CLONE_NEWIPC
+            | CloneFlags::CLONE_NEWUTS
+    };
     if let Err(errno) = nix::sched::unshare(flags) {
         reporter.send(&InitEvent::SetupError {
             message: unshare_failure(errno),
         });
         return Ok(1);
     }
-    reporter.send(&InitEvent::Unshared);
+    if !made_in_namespaces {
+        reporter.send(&InitEvent::Unshared);
+    }
 
     // From here two processes work at once. The init makes the network namespace (the
     // costliest; it needs no id maps, only the capabilities the new user namespace gave)

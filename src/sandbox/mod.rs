@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use cgroup::Cgroup;
-use spec::{InitEvent, SandboxSpec, MAPPED, SANDBOX_GID, SANDBOX_UID};
+use spec::{InitEvent, SandboxSpec, SANDBOX_GID, SANDBOX_UID};
 
 /// The host uid and gid the sandbox user maps to when rock runs as root.
 pub const ROOT_MODE_HOST_ID: u32 = 65534;
@@ -165,7 +165,7 @@ pub fn start(mut run: SandboxRun, warm: bool) -> Result<Started, SandboxError> {
         stderr,
         result: result_read,
         gate: gate_write,
-        mapping,
+        mapped,
     } = helper;
     // From here on, any early return must not leave the helper behind.
     let guard = HelperGuard {
@@ -174,22 +174,21 @@ pub fn start(mut run: SandboxRun, warm: bool) -> Result<Started, SandboxError> {
         // run: the helper's zombie goes to the system's init, and no thread is spent on it.
         reap: !preforked,
     };
-    // The id maps come before the request: a pre-forked helper's were written by a thread
-    // while rock started; a spawned helper's are written now.
-    let mapped = match mapping {
-        Some(mapped) => mapped
-            .recv()
-            .unwrap_or_else(|_| Err("the id-map thread failed".into())),
-        None => control
+    // The id maps come before the request: a pre-forked helper's were written as it was
+    // made; a spawned helper's are written now.
+    let mapped = if mapped {
+        Ok(())
+    } else {
+        control
             .try_clone()
             .map_err(|e| format!("cannot reach the sandbox helper: {e}"))
-            .and_then(|control| helper::map_when_unshared(control, helper_pid)),
+            .and_then(|control| helper::map_when_unshared(control, helper_pid))
     };
     if let Err(message) = mapped {
         // A helper that failed (say, no namespaces) said why before it ended.
         return Err(reported_failure(&control).unwrap_or(SandboxError::Setup(message)));
     }
-    let mut request = MAPPED.to_vec();
+    let mut request = Vec::new();
     serde_json::to_writer(&mut request, &run.spec)
         .map_err(|e| SandboxError::io("cannot encode the sandbox", e))?;
     request.push(b'\n');
