@@ -49,15 +49,17 @@ def real_interpreter(probe):
     return os.path.realpath(out)
 
 
-def interleaved(commands, runs, env, warmup=5):
+def interleaved(commands, runs, env, warmup=5, idle=0.0):
     """Times each command `runs` times, alternating between them in a shuffled order each
-    round, so that the machine's load drifts over all of them alike (one shared run)."""
+    round, so that the machine's load drifts over all of them alike (one shared run).
+    `idle`: seconds of sleep before each round."""
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 3)  # the harness's result fd, for the direct runs
     times = {name: [] for name in commands}
     order = list(commands)
     for round_ in range(warmup + runs):
         random.shuffle(order)
+        time.sleep(idle)
         for name in order:
             started = time.perf_counter()
             subprocess.run(
@@ -92,6 +94,8 @@ def peak_rss_kib(cmd, samples=5):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--gvisor-runs", type=int, default=60)
+    parser.add_argument("--idle-runs", type=int, default=40)
     args = parser.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
 
@@ -123,7 +127,7 @@ def main():
     if not bwrap:
         print("bubblewrap rows left out: no bwrap on PATH (apt-get install bubblewrap)")
 
-    commands, names = [], []
+    commands, names, gvisor_commands, idle_commands = [], [], {}, {}
     for lang, spec in LANGS.items():
         interpreter = interpreters[lang]
         harness = os.path.join(ROOT, spec["harness"])
@@ -144,13 +148,24 @@ def main():
             )
             names.append(f"{lang} bwrap")
         if gvisor:
-            commands.append(f"{ROCK} --config {config} exec -q --provider gvisor --args name=World {example}")
-            names.append(f"{lang} rock exec, gvisor")
+            gvisor_commands[f"{lang} direct"] = direct
+            gvisor_commands[f"{lang} rock exec"] = sandboxed
+            gvisor_commands[f"{lang} rock exec, gvisor"] = (
+                f"{ROCK} --config {config} exec -q --provider gvisor --args name=World {example}"
+            )
+        idle_commands[f"{lang} direct"] = direct
+        idle_commands[f"{lang} rock exec"] = sandboxed
 
     # Both sides get the sandbox's minimal environment: variables such as
     # NODE_EXTRA_CA_CERTS change an interpreter's start-up time by tens of milliseconds.
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work, "TMPDIR": "/tmp"}
     results = interleaved(dict(zip(names, commands)), args.runs, env)
+    # gVisor's runs take a tenth of a second or more, and in the same rounds they would leave
+    # every other command a machine in another state (see "Reading the numbers"): their own
+    # rounds, with direct and local again.
+    gvisor_results = interleaved(gvisor_commands, args.gvisor_runs, env) if gvisor else {}
+    # After a second of idleness: what a lone `rock exec` meets.
+    idle_results = interleaved(idle_commands, args.idle_runs, env, idle=1.0)
 
     rss = peak_rss_kib(
         [ROCK, "--config", config, "exec", "-q", "--args", "name=World", os.path.join(ROOT, LANGS["python"]["example"])]
@@ -172,15 +187,16 @@ def main():
 
     gvisor_rows = []
     for lang in LANGS if gvisor else []:
-        direct, local, gv = (results[f"{lang} {k}"] for k in ("direct", "rock exec", "rock exec, gvisor"))
+        direct, local, gv = (gvisor_results[f"{lang} {k}"] for k in ("direct", "rock exec", "rock exec, gvisor"))
         gvisor_rows.append(
             f"| {lang} | {direct['median'] * 1000:.1f} | {local['median'] * 1000:.1f} | {gv['median'] * 1000:.1f} | "
             f"{gv['median'] / direct['median']:.2f} | {gv['median'] / local['median']:.2f} |"
         )
     gvisor_section = [
         "",
-        f"The gvisor provider (runsc {gvisor_version}, its default platform), in the same rounds: the",
-        "same request under gVisor's user-space kernel (medians, ms; ratios of medians):",
+        f"The gvisor provider (runsc {gvisor_version}, its default platform): the same request under",
+        f"gVisor's user-space kernel, in {args.gvisor_runs} rounds of its own with direct and local again",
+        "(medians, ms; ratios of medians):",
         "",
         "| language | direct | local | gvisor | gvisor / direct | gvisor / local |",
         "|---|---|---|---|---|---|",
@@ -209,6 +225,22 @@ def main():
         "|---|---|---|---|---|---|---|---|",
         *bwrap_rows,
     ] if bwrap else ["", "bubblewrap was not timed: no `bwrap` on PATH."]
+    idle_rows = []
+    for lang in LANGS:
+        direct, rock = idle_results[f"{lang} direct"], idle_results[f"{lang} rock exec"]
+        idle_rows.append(
+            f"| {lang} | {direct['median'] * 1000:.1f} | {rock['median'] * 1000:.1f} | "
+            f"{(rock['median'] - direct['median']) * 1000:.1f} | {rock['median'] / direct['median']:.2f} |"
+        )
+    idle_section = [
+        "",
+        f"After a second of idleness: {args.idle_runs} more rounds of direct and `rock exec`, each round",
+        "after one second of sleep, as a lone run meets the machine (medians, ms):",
+        "",
+        "| language | direct | rock exec | overhead | ratio |",
+        "|---|---|---|---|---|",
+        *idle_rows,
+    ]
     setups, held = [], "?"
     for _ in range(20):
         run = subprocess.run([ROCK, "--config", config, "exec", "--json", "-l", "py", "-c", "1"],
@@ -228,7 +260,8 @@ def main():
             "machine's load alike:",
             "",
             "```",
-            "python3 scripts/bench_exec.py --runs " + str(args.runs),
+            f"python3 scripts/bench_exec.py --runs {args.runs} --gvisor-runs {args.gvisor_runs} "
+            f"--idle-runs {args.idle_runs}",
             "```",
             "",
             "Interpreters: " + ", ".join(f"`{p}`" for p in interpreters.values()) + ".",
@@ -254,12 +287,14 @@ def main():
             "|---|---|---|---|",
             *filter_rows,
             *bwrap_section,
+            *idle_section,
             *gvisor_section,
             "",
             f"Of rock's overhead, {setup_ms:.1f} ms (median of 20 runs, `metadata.sandbox_setup_time`) is the",
-            "sandbox's set-up before the interpreter starts: starting the helper (rock re-executed), the",
-            "namespaces, the id maps and the mounts. The rest is rock's own start, the teardown of the",
-            "namespaces and the cgroup, and the result's way back.",
+            "sandbox's set-up from the moment rock has its request until the program's fork: what is left",
+            "then of the pid and network namespaces and the mounts (the helper was made at rock's start, in",
+            "its other namespaces). The rest is rock's own start, its config, the teardown of the namespaces",
+            "and the cgroup, and the result's way back.",
             "",
             f"rock's own peak RSS (VmHWM of the rock process, not the sandboxed interpreter): "
             f"{rss / 1024:.1f} MiB.",
