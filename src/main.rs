@@ -1,8 +1,8 @@
 // std's start-up (`lang_start`) reads /proc/self/maps to place the main thread's stack
 // guard before `main`; for `rock exec` that read sits before the sandbox helper is
 // forked, so rock starts from a C `main` instead. What `lang_start` would set up and rock
-// relies on, it sets up itself: SIGPIPE ignored (see `cli::output`). (A test build keeps
-// libtest's own `main`.)
+// relies on, it sets up itself: SIGPIPE ignored (see `cli::output`) and fds 0-2 open. (A
+// test build keeps libtest's own `main`.)
 #![cfg_attr(not(test), no_main)]
 
 #[cfg(not(test))]
@@ -14,6 +14,16 @@ extern "C" fn main(
     // SAFETY: single-threaded; a write to a closed pipe then fails with EPIPE instead of
     // killing rock.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    // A closed stdin, stdout or stderr becomes /dev/null, or the first file rock opens would
+    // take its number and receive what rock prints.
+    for fd in 0..3 {
+        // SAFETY: F_GETFD reads flags only; open takes the lowest free number, this one.
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) == -1 {
+                libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            }
+        }
+    }
     // glibc hands std the arguments before `main` (an init_array hook): args_os works.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // The sandbox helper is rock itself, re-executed: handled before any parsing.

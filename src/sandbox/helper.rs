@@ -1,7 +1,7 @@
 //! Starting the sandbox helper: by re-executing rock (`spawn`), or, for a one-shot
 //! `rock exec`, by forking rock at the very start of `main`, while it is still
-//! single-threaded (`prefork`). A forked helper skips an exec and makes its namespaces
-//! while rock reads its config and finds the interpreter.
+//! single-threaded (`prefork`). A forked helper skips an exec, is made in its namespaces
+//! with its id maps written at once, and builds the root while rock reads its config.
 
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
