@@ -72,6 +72,26 @@ def interleaved(commands, runs, env, warmup=5, idle=0.0):
             for name, t in times.items()}
 
 
+def row(*cells):
+    """A markdown table row."""
+    return "| " + " | ".join(cells) + " |"
+
+
+def ms(result):
+    """A result's median in milliseconds."""
+    return f"{result['median'] * 1000:.1f}"
+
+
+def over(result, base):
+    """How many milliseconds `result`'s median lies above `base`'s."""
+    return f"{(result['median'] - base['median']) * 1000:.1f}"
+
+
+def ratio(result, base):
+    """The ratio of the medians."""
+    return f"{result['median'] / base['median']:.2f}"
+
+
 def peak_rss_kib(cmd, samples=5):
     """VmHWM of the rock process itself (not its sandbox), polled until it exits."""
     peaks = []
@@ -173,25 +193,19 @@ def main():
     rows, filter_rows = [], []
     for lang in LANGS:
         rock, plain = results[f"{lang} rock exec"], results[f"{lang} rock exec, plain"]
-        filter_rows.append(
-            f"| {lang} | {plain['median'] * 1000:.1f} | {rock['median'] * 1000:.1f} | "
-            f"{(rock['median'] - plain['median']) * 1000:+.1f} |"
-        )
+        filter_rows.append(row(lang, ms(plain), ms(rock), f"{(rock['median'] - plain['median']) * 1000:+.1f}"))
     for lang in LANGS:
         direct, rock = results[f"{lang} direct"], results[f"{lang} rock exec"]
-        ms = lambda r: f"{r['median'] * 1000:.1f} ({r['mean'] * 1000:.1f} ± {r['stdev'] * 1000:.1f})"
+        spread = lambda r: f"{ms(r)} ({r['mean'] * 1000:.1f} ± {r['stdev'] * 1000:.1f})"
         rows.append(
-            f"| {lang} | {ms(direct)} | {ms(rock)} | {(rock['median'] - direct['median']) * 1000:.1f} | "
-            f"**{rock['median'] / direct['median']:.2f}** | {rock['mean'] / direct['mean']:.2f} |"
+            row(lang, spread(direct), spread(rock), over(rock, direct), f"**{ratio(rock, direct)}**",
+                f"{rock['mean'] / direct['mean']:.2f}")
         )
 
     gvisor_rows = []
     for lang in LANGS if gvisor else []:
         direct, local, gv = (gvisor_results[f"{lang} {k}"] for k in ("direct", "rock exec", "rock exec, gvisor"))
-        gvisor_rows.append(
-            f"| {lang} | {direct['median'] * 1000:.1f} | {local['median'] * 1000:.1f} | {gv['median'] * 1000:.1f} | "
-            f"{gv['median'] / direct['median']:.2f} | {gv['median'] / local['median']:.2f} |"
-        )
+        gvisor_rows.append(row(lang, ms(direct), ms(local), ms(gv), ratio(gv, direct), ratio(gv, local)))
     gvisor_section = [
         "",
         f"The gvisor provider (runsc {gvisor_version}, its default platform): the same request under",
@@ -206,10 +220,8 @@ def main():
     for lang in LANGS if bwrap else []:
         direct, peer, rock = (results[f"{lang} {k}"] for k in ("direct", "bwrap", "rock exec"))
         bwrap_rows.append(
-            f"| {lang} | {direct['median'] * 1000:.1f} | {peer['median'] * 1000:.1f} | "
-            f"{rock['median'] * 1000:.1f} | {(peer['median'] - direct['median']) * 1000:.1f} | "
-            f"{(rock['median'] - direct['median']) * 1000:.1f} | {peer['median'] / direct['median']:.2f} | "
-            f"{rock['median'] / direct['median']:.2f} |"
+            row(lang, ms(direct), ms(peer), ms(rock), over(peer, direct), over(rock, direct),
+                ratio(peer, direct), ratio(rock, direct))
         )
     bwrap_version = (
         subprocess.run([bwrap, "--version"], capture_output=True, text=True).stdout.split()[-1] if bwrap else ""
@@ -228,10 +240,7 @@ def main():
     idle_rows = []
     for lang in LANGS:
         direct, rock = idle_results[f"{lang} direct"], idle_results[f"{lang} rock exec"]
-        idle_rows.append(
-            f"| {lang} | {direct['median'] * 1000:.1f} | {rock['median'] * 1000:.1f} | "
-            f"{(rock['median'] - direct['median']) * 1000:.1f} | {rock['median'] / direct['median']:.2f} |"
-        )
+        idle_rows.append(row(lang, ms(direct), ms(rock), over(rock, direct), ratio(rock, direct)))
     idle_section = [
         "",
         f"After a second of idleness: {args.idle_runs} more rounds of direct and `rock exec`, each round",
