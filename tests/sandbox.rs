@@ -371,6 +371,43 @@ fn dev_holds_only_the_harmless_devices_and_is_read_only() {
     );
 }
 
+/// rock started with its stdin closed: `--stdin -` reads nothing instead of whatever file
+/// rock opened first (it took fd 0 and the run hung before rock reopened /dev/null there).
+#[test]
+fn a_closed_stdin_reads_as_empty() {
+    use std::os::unix::process::CommandExt;
+    let rock = Rock::new();
+    let mut cmd = rock.std_cmd();
+    cmd.args([
+        "exec",
+        "-q",
+        "--stdin",
+        "-",
+        "-l",
+        "py",
+        "-c",
+        "import sys; print(repr(sys.stdin.read()))",
+    ]);
+    // SAFETY: close is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::close(0);
+            Ok(())
+        })
+    };
+    let output = assert_cmd::Command::from_std(cmd)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        support::stderr_of(&output)
+    );
+    assert_eq!(support::stdout_of(&output), "''\n");
+}
+
 #[test]
 fn stdin_is_fed_to_the_program() {
     let rock = Rock::new();
